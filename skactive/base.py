@@ -1,0 +1,222 @@
+"""Base class of the query strategies."""
+
+from abc import abstractmethod
+
+import numpy as np
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_regressor
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._tags import get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from .adapters import get_adapter
+from .backends import check_device, resolve_backend
+from .exceptions import UnsupportedEstimatorError
+from .utils._validation import (
+    HasMethods,
+    _fit_context,
+    _num_samples,
+    check_batch_size,
+    check_model_output,
+    validate_data,
+)
+
+
+def _estimator_has(attr):
+    """Make a delegated method available only when the wrapped estimator has ``attr``."""
+
+    def check(self):
+        est = getattr(self, "estimator_", self.estimator)
+        getattr(est, attr)  # raises AttributeError, which hides the method
+        return True
+
+    return check
+
+
+class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator):
+    """Base class for batch active-learning query strategies.
+
+    A strategy wraps an estimator: :meth:`fit` clones and fits it on the
+    labelled set, :meth:`query` picks rows of an unlabelled pool to label
+    next, and ``predict``/``predict_proba``/``decision_function``/``score``
+    are delegated to the fitted estimator when it has them. Classification vs
+    regression follows the wrapped estimator.
+
+    Subclasses implement ``_select(X_pool, batch_size, rng, backend)`` and may
+    set ``_tasks`` (the tasks they support) and override ``_fit_labeled`` to
+    keep what they need about the labelled set.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The model to wrap; cloned in :meth:`fit`.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the strategy's random draws. An int gives the same batch on
+        every call; a RandomState advances from call to call.
+    device : str, default="auto"
+        Where the kernels run: ``"auto"`` (torch on CUDA when available, else
+        numpy), ``"numpy"``, ``"cpu"`` (torch CPU), ``"cuda"``, ``"cuda:<i>"``.
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit"])],
+        "random_state": ["random_state"],
+        "device": [str],
+    }
+    _tasks = frozenset({"classification", "regression"})
+    _needs_adapter = True
+
+    def __init__(self, estimator, *, random_state=None, device="auto"):
+        self.estimator = estimator
+        self.random_state = random_state
+        self.device = device
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, **fit_params):
+        """Clone and fit the wrapped estimator on the labelled set.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Labelled samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Their labels.
+        **fit_params : dict
+            Passed to the wrapped estimator's ``fit``.
+
+        Returns
+        -------
+        self : object
+            The fitted strategy.
+        """
+        name = type(self).__name__
+        check_device(self.device, name)
+        if "regression" not in self._tasks and is_regressor(self.estimator):
+            raise ValueError(
+                f"{name} supports classification only, but the wrapped estimator "
+                f"{type(self.estimator).__name__} is a regressor."
+            )
+        self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
+        try:
+            self.adapter_ = get_adapter(self.estimator_)
+        except UnsupportedEstimatorError:
+            if self._needs_adapter:
+                raise
+            self.adapter_ = None
+        if self.adapter_ is not None and self.adapter_.task not in self._tasks:
+            raise ValueError(
+                f"{name} supports {' and '.join(sorted(self._tasks))} only, but the wrapped "
+                f"estimator {type(self.estimator).__name__} does {self.adapter_.task}."
+            )
+        self._fit_labeled(X, y)
+        return self
+
+    def _fit_labeled(self, X, y):
+        """Keep what the strategy needs about the labelled set (default: nothing)."""
+
+    def query(self, X_pool, batch_size=1):
+        """Pick the rows of ``X_pool`` to label next.
+
+        Parameters
+        ----------
+        X_pool : array-like of shape (n_samples, n_features)
+            The unlabelled pool.
+        batch_size : int, default=1
+            How many rows to pick; at most ``n_samples``.
+
+        Returns
+        -------
+        indices : ndarray of shape (batch_size,), dtype=int64
+            Unique row indices into ``X_pool``, in pick order.
+        """
+        check_is_fitted(self)
+        X_pool = self._validate_pool(X_pool)
+        batch_size = check_batch_size(batch_size, _num_samples(X_pool))
+        rng = check_random_state(self.random_state)
+        backend = resolve_backend(self.device, type(self).__name__)
+        indices = self._select(X_pool, batch_size, rng, backend)
+        return np.asarray(backend.to_numpy(indices), dtype=np.int64)
+
+    @abstractmethod
+    def _select(self, X_pool, batch_size, rng, backend):
+        """Return ``batch_size`` unique indices into the validated pool."""
+
+    def _validate_pool(self, X_pool):
+        # A wrapped estimator without n_features_in_ (e.g. a text pipeline)
+        # takes input check_array would reject: leave X to the model then.
+        if not hasattr(self.estimator_, "n_features_in_"):
+            return X_pool
+        X_pool = check_array(
+            X_pool, input_name="X_pool", estimator=self, accept_sparse=("csr", "csc")
+        )
+        validate_data(self, X_pool, reset=False, skip_check_array=True)
+        return X_pool
+
+    def _pool_outputs(self, X_pool, backend):
+        """``(H, P)`` of the pool from one forward pass, checked and on ``backend``."""
+        H, P = self.adapter_.embed_predict(X_pool)
+        check_model_output(H, "embeddings")
+        check_model_output(
+            P, "probabilities" if self.adapter_.task == "classification" else "predictions"
+        )
+        return backend.asarray(H), backend.asarray(P)
+
+    def _pool_proba(self, X_pool, backend):
+        """Class probabilities of the pool, checked and on ``backend``."""
+        P = check_model_output(self.adapter_.predict_proba(X_pool), "probabilities")
+        return backend.asarray(P)
+
+    @property
+    def n_features_in_(self):
+        """Number of features seen by the wrapped estimator in :meth:`fit`."""
+        return self.estimator_.n_features_in_
+
+    @property
+    def feature_names_in_(self):
+        """Feature names seen by the wrapped estimator in :meth:`fit`."""
+        return self.estimator_.feature_names_in_
+
+    @property
+    def classes_(self):
+        """Class labels of the wrapped classifier."""
+        return self.estimator_.classes_
+
+    @available_if(_estimator_has("predict"))
+    def predict(self, X):
+        """Predict with the fitted estimator."""
+        check_is_fitted(self)
+        return self.estimator_.predict(X)
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities from the fitted estimator."""
+        check_is_fitted(self)
+        return self.estimator_.predict_proba(X)
+
+    @available_if(_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Log class probabilities from the fitted estimator."""
+        check_is_fitted(self)
+        return self.estimator_.predict_log_proba(X)
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """Decision function of the fitted estimator."""
+        check_is_fitted(self)
+        return self.estimator_.decision_function(X)
+
+    @available_if(_estimator_has("score"))
+    def score(self, X, y, **score_params):
+        """Score of the fitted estimator on ``(X, y)``."""
+        check_is_fitted(self)
+        return self.estimator_.score(X, y, **score_params)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.estimator_type = inner.estimator_type
+        tags.classifier_tags = inner.classifier_tags
+        tags.regressor_tags = inner.regressor_tags
+        tags.input_tags = inner.input_tags
+        tags.target_tags.required = True
+        return tags

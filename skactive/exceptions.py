@@ -1,0 +1,18 @@
+"""Exceptions and warnings raised by skactive."""
+
+
+class SkactiveWarning(UserWarning):
+    """Base class of the warnings skactive emits."""
+
+
+class UnsupportedEstimatorError(TypeError):
+    """Raised when no adapter knows how to embed an estimator.
+
+    The message names the estimator's type, the kinds of estimator the
+    built-in adapters support, and how to register an adapter of one's own
+    with :func:`skactive.adapters.register_adapter`.
+    """
+
+
+class NonFiniteOutputError(ValueError):
+    """Raised when a model returns NaN or infinite embeddings or probabilities."""

@@ -1,0 +1,93 @@
+"""Uncertainty sampling: least confidence, margin and entropy."""
+
+from sklearn.utils.validation import check_is_fitted
+
+from ..backends import resolve_backend
+from ..base import BaseQueryStrategy
+from ..kernels import entropy_scores, least_confidence_scores, margin_scores, top_k
+
+
+class _UncertaintySampling(BaseQueryStrategy):
+    """Pick the rows with the highest uncertainty score; lowest index on ties."""
+
+    _tasks = frozenset({"classification"})
+    _score = None
+
+    def score_pool(self, X_pool):
+        """Per-row uncertainty of ``X_pool`` (higher = more informative).
+
+        Parameters
+        ----------
+        X_pool : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X_pool = self._validate_pool(X_pool)
+        backend = resolve_backend(self.device, type(self).__name__)
+        return backend.to_numpy(type(self)._score(self._pool_proba(X_pool, backend)))
+
+    def _select(self, X_pool, batch_size, rng, backend):
+        scores = type(self)._score(self._pool_proba(X_pool, backend))
+        return top_k(scores, batch_size)
+
+
+_DOC = """{summary}
+
+    Classification only. Deterministic: ties go to the lowest index.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A classifier with an adapter (see :mod:`skactive.adapters`); cloned in
+        :meth:`fit`.
+    random_state : int, RandomState instance or None, default=None
+        Unused (the strategy is deterministic); kept for a uniform interface.
+    device : str, default="auto"
+        Backend for the scoring, as in :class:`BADGE`.
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted clone of ``estimator``.
+    adapter_ : BaseAdapter
+        The adapter of ``estimator_``.
+    classes_ : ndarray
+        Class labels of ``estimator_``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skactive import {name}
+    >>> X = np.array([[-3.0], [-1.0], [0.1], [1.5], [3.0]])
+    >>> al = {name}(LogisticRegression()).fit(X[[0, 4]], [0, 1])
+    >>> al.query(X, batch_size=2)
+    array([2, 1])
+    """
+
+
+class LeastConfidence(_UncertaintySampling):
+    _score = staticmethod(least_confidence_scores)
+
+
+class MarginSampling(_UncertaintySampling):
+    _score = staticmethod(margin_scores)
+
+
+class EntropySampling(_UncertaintySampling):
+    _score = staticmethod(entropy_scores)
+
+
+LeastConfidence.__doc__ = _DOC.format(
+    name="LeastConfidence", summary="Pick the rows whose most likely class is least probable."
+)
+MarginSampling.__doc__ = _DOC.format(
+    name="MarginSampling",
+    summary="Pick the rows with the smallest gap between the two most likely classes.",
+)
+EntropySampling.__doc__ = _DOC.format(
+    name="EntropySampling", summary="Pick the rows with the highest predictive entropy."
+)
