@@ -3,13 +3,14 @@
 from abc import abstractmethod
 
 import numpy as np
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_regressor
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .adapters import get_adapter
+from .adapters._sklearn import is_regressor
 from .backends import check_device, resolve_backend
 from .exceptions import UnsupportedEstimatorError
 from .utils._validation import (
@@ -218,5 +219,6 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator):
         tags.classifier_tags = inner.classifier_tags
         tags.regressor_tags = inner.regressor_tags
         tags.input_tags = inner.input_tags
+        tags.target_tags = inner.target_tags
         tags.target_tags.required = True
         return tags

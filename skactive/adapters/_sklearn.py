@@ -3,9 +3,9 @@
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, softmax
-from sklearn.base import is_classifier, is_regressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
+from sklearn.utils import get_tags
 
 from ._base import BaseAdapter, _register_builtin, get_adapter
 
@@ -25,6 +25,22 @@ def _with_ones(X, fit_intercept):
     if not fit_intercept:
         return X
     return np.hstack([X, np.ones((X.shape[0], 1))])
+
+
+def _estimator_type(estimator):
+    """The estimator's type tag, or None for objects without scikit-learn tags."""
+    try:
+        return get_tags(estimator).estimator_type
+    except (AttributeError, TypeError):
+        return None
+
+
+def is_classifier(estimator):
+    return _estimator_type(estimator) == "classifier"
+
+
+def is_regressor(estimator):
+    return _estimator_type(estimator) == "regressor"
 
 
 def _is_linear(estimator):
@@ -67,8 +83,11 @@ class LinearClassifierAdapter(BaseAdapter):
     def embed(self, X):
         return _with_ones(X, getattr(self.estimator, "fit_intercept", True))
 
+    def predict_proba(self, X):
+        return self.estimator.predict_proba(X)
+
     def embed_predict(self, X):
-        return self.embed(X), self.estimator.predict_proba(X)
+        return self.embed(X), self.predict_proba(X)
 
 
 @_register_builtin

@@ -29,11 +29,18 @@ def _device_kw(x):
     return {} if isinstance(x, np.ndarray) or dev is None else {"device": dev}
 
 
-def prepare(arrays, names, device, random_state=None):
-    """Validate public-kernel input and move it onto the backend for ``device``."""
+def prepare(arrays, names, device, random_state=None, allow_empty=()):
+    """Validate public-kernel input and move it onto the backend for ``device``.
+
+    Arrays named in ``allow_empty`` may have zero rows (e.g. no labelled set).
+    """
     backend = resolve_backend(device, "kernel")
     out = [
-        backend.asarray(check_array(a, input_name=n, dtype=np.float64))
+        backend.asarray(
+            check_array(
+                a, input_name=n, dtype=np.float64, ensure_min_samples=int(n not in allow_empty)
+            )
+        )
         for a, n in zip(arrays, names, strict=True)
     ]
     return backend, out, check_random_state(random_state)

@@ -73,7 +73,7 @@ def kcenter_greedy(H, n_select, *, H_labeled=None, device="numpy"):
     if H_labeled is not None:
         arrays.append(H_labeled)
         names.append("H_labeled")
-    backend, arrays, _ = prepare(arrays, names, device)
+    backend, arrays, _ = prepare(arrays, names, device, allow_empty=("H_labeled",))
     if not 1 <= n_select <= arrays[0].shape[0]:
         raise ValueError(f"n_select={n_select} should be in [1, n_samples={arrays[0].shape[0]}].")
     H_lab = arrays[1] if len(arrays) > 1 else None
