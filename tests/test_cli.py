@@ -1,0 +1,113 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from skactive.cli import main
+
+
+def _run(*args, cwd, env_extra=None):
+    env = {**os.environ, "MPLBACKEND": "Agg", **(env_extra or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "skactive.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
+
+
+def _assert_one_line_error(proc):
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("skactive: error: ")
+    return lines[0]
+
+
+def test_compare_defaults(tmp_path):
+    out = tmp_path / "out"
+    proc = _run("compare", "--rounds", "2", "--repeats", "2", "--output", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    table = proc.stdout
+    assert "test accuracy" in table
+    for name in ("RandomSampling", "MarginSampling"):
+        assert name in table
+    for n_labels in ("20", "30", "40"):
+        assert any(line.split()[0] == n_labels for line in table.splitlines() if line.strip())
+    for name in ("learning_curves.png", "penalty_matrix.png", "error_cdf.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    doc = json.loads((out / "results.json").read_text())
+    assert len(doc["results"]) == 2 * len({r["strategy"] for r in doc["results"]})
+
+
+def test_compare_on_an_npz_file_regression(tmp_path):
+    rng = np.random.RandomState(0)
+    X = rng.rand(120, 3)
+    np.savez(tmp_path / "toy.npz", X=X, y=X @ [1.0, -2.0, 0.5])
+    out = tmp_path / "out"
+    argv = [
+        "compare",
+        "--data",
+        str(tmp_path / "toy.npz"),
+        "--strategies",
+        "random,coreset",
+        "--rounds",
+        "2",
+        "--repeats",
+        "2",
+        "--output",
+        str(out),
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    assert (out / "results.json").exists()
+
+
+@pytest.mark.parametrize(
+    "args, expected, status",
+    [
+        (["compare", "--frobnicate"], "unrecognized arguments", 2),
+        (["compare", "--data", "missing.npz"], "does not exist", 1),
+        (["compare", "--data", "garbage.npz"], "not a .npz archive", 1),
+        (["compare", "--strategies", "random,oracle"], "unknown strategy 'oracle'", 1),
+    ],
+)
+def test_errors_are_one_line_without_traceback(tmp_path, args, expected, status):
+    (tmp_path / "garbage.npz").write_text("not an archive")
+    proc = _run(*args, cwd=tmp_path)
+    assert expected in _assert_one_line_error(proc)
+    assert proc.returncode == status
+
+
+@pytest.mark.parametrize(
+    "args, expected, status",
+    [
+        (["compare", "--batch-size", "ten"], "argument --batch-size: invalid int value", 2),
+        (["compare", "--rounds", "0"], "argument --rounds: should be >= 1; got 0.", 2),
+        (["compare", "--n-jobs", "0"], "argument --n-jobs", 2),
+        (["compare", "--task", "regression"], "--task regression does not fit", 1),
+        (["compare", "--model", "ridge", "--rounds", "1"], "--model ridge does not do", 1),
+        (["compare", "--data", "openml:x"], "OpenML id should be an integer", 1),
+        (["compare", "--data", "nope"], "is neither a file nor one of", 1),
+        ([], "required: command", 2),
+    ],
+)
+def test_errors_in_process(args, expected, status, capsys):
+    assert main(args) == status
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("skactive: error: ")
+    assert expected in err
+
+
+def test_help_exits_cleanly(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", "--help"])
+    assert exc.value.code == 0
+    assert "--strategies" in capsys.readouterr().out
