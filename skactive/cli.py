@@ -158,7 +158,7 @@ def _load_openml(spec, task):
     return {"X": X, "y": y, "X_test": X_test, "y_test": y_test, "task": task}
 
 
-def _make_model(name, task, n_features, n_outputs, device):
+def _make_model(name, task, n_features, n_outputs, device, seed):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
@@ -178,19 +178,37 @@ def _make_model(name, task, n_features, n_outputs, device):
 
         cls = MLPClassifier if task == "classification" else MLPRegressor
         return make_pipeline(StandardScaler(), cls(hidden_layer_sizes=(128,), max_iter=500))
-    return _make_skorch_mlp(task, n_features, n_outputs, device)
+    return _make_skorch_mlp(task, n_features, n_outputs, device, seed)
 
 
-def _make_skorch_mlp(task, n_features, n_outputs, device):
+def _make_skorch_mlp(task, n_features, n_outputs, device, seed):
     try:
         nn = importlib.import_module("skactive.nn")
-        make_paper_mlp = nn.make_paper_mlp
+        factory = nn.make_paper_mlp if task == "classification" else nn.make_paper_mlp_regressor
     except (ImportError, AttributeError) as exc:
         raise CommandError(
             "--model skorch-mlp needs torch, skorch and skactive.nn.make_paper_mlp, "
             f"which are not available here ({exc})."
         ) from None
-    return make_paper_mlp(n_features, n_outputs, task=task, device=device)
+    if device in ("auto", "numpy"):
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return factory(n_features, n_outputs, device=device, random_state=seed)
+
+
+def _skorch_arrays(data, task):
+    """skorch wants float32 inputs, int64 labels 0..K-1 and 2-D regression targets."""
+    for key in ("X", "X_test"):
+        data[key] = np.asarray(data[key], dtype=np.float32)
+    if task == "classification":
+        _, codes = np.unique(np.concatenate([data["y"], data["y_test"]]), return_inverse=True)
+        data["y"], data["y_test"] = codes[: len(data["y"])], codes[len(data["y"]) :]
+    else:
+        for key in ("y", "y_test"):
+            y = np.asarray(data[key], dtype=np.float32)
+            data[key] = y.reshape(len(y), -1)
+    return data
 
 
 def _resolve_strategies(spec, task):
@@ -297,12 +315,14 @@ def _compare(args):
     data = _load_data(args.data, args.task, args.pool_size, args.seed)
     task = data["task"]
     model_name = args.model or ("logistic" if task == "classification" else "ridge")
-    n_outputs = (
-        len(np.unique(data["y"]))
-        if task == "classification"
-        else (1 if np.ndim(data["y"]) == 1 else np.shape(data["y"])[1])
-    )
-    model = _make_model(model_name, task, data["X"].shape[1], n_outputs, args.device)
+    y_all = np.concatenate([data["y"], data["y_test"]])
+    if task == "classification":
+        n_outputs = len(np.unique(y_all))
+    else:
+        n_outputs = y_all.reshape(len(y_all), -1).shape[1]
+    if model_name == "skorch-mlp":
+        data = _skorch_arrays(data, task)
+    model = _make_model(model_name, task, data["X"].shape[1], n_outputs, args.device, args.seed)
     classes = _resolve_strategies(args.strategies, task)
     strategies = {name: cls(model, device=args.device) for name, cls in classes.items()}
     setting = f"{Path(args.data).stem}/B={args.batch_size}/{model_name}"
