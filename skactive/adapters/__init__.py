@@ -14,6 +14,7 @@ from ._sklearn import (
     PipelineAdapter,
     SearchCVAdapter,
 )
+from ._skorch import SkorchAdapter
 
 __all__ = [
     "Adapter",
@@ -23,6 +24,7 @@ __all__ = [
     "MLPAdapter",
     "PipelineAdapter",
     "SearchCVAdapter",
+    "SkorchAdapter",
     "get_adapter",
     "register_adapter",
 ]

@@ -1,0 +1,232 @@
+"""Adapter for skorch networks: a forward hook on the last ``nn.Linear``.
+
+Neither torch nor skorch is imported here at module level: ``import skactive``
+must stay free of torch, and a skorch net is recognised only when the user's
+code has already imported skorch (``"skorch" in sys.modules``).
+"""
+
+import sys
+
+import numpy as np
+
+from ._base import BaseAdapter, _register_builtin
+
+#: Name of the attribute, on the torch module, that names the embedding layer.
+LAYER_ATTRIBUTE = "skactive_layer"
+
+
+def _skorch_types(*names):
+    skorch = sys.modules.get("skorch")
+    if skorch is None:
+        return ()
+    return tuple(t for t in (getattr(skorch, n, None) for n in names) if t is not None)
+
+
+def _net_modules(net):
+    """Every torch module and criterion the net owns (skorch switches all of their modes)."""
+    import torch
+
+    owned = [getattr(net, name + "_", None) for name in (*net._modules, *net._criteria)]
+    return [m for m in owned if isinstance(m, torch.nn.Module)]
+
+
+def _last_linear(module):
+    import torch
+
+    linears = [(n, m) for n, m in module.named_modules() if isinstance(m, torch.nn.Linear)]
+    return linears[-1] if linears else (None, None)
+
+
+def _first_input(args, kwargs):
+    if args:
+        return args[0]
+    return next(iter(kwargs.values()))
+
+
+@_register_builtin
+class SkorchAdapter(BaseAdapter):
+    """skorch ``NeuralNetClassifier`` / ``NeuralNetRegressor``: the input of the last linear layer.
+
+    One pass of ``net.forward_iter(X, training=False)`` (batched, eval mode,
+    no gradients) yields both outputs: a forward hook records the input of the
+    embedding layer, with a column of ones appended when that layer is an
+    ``nn.Linear`` with a bias (the bias is a last-layer parameter too), and the
+    module's output goes through the net's own prediction nonlinearity, so
+    ``P`` is what ``net.predict_proba`` returns (for a regressor: what
+    ``net.predict`` returns). The hook is removed and every submodule's
+    train/eval mode restored afterwards, also when the pass fails.
+
+    Subclasses of the three skorch nets (``NeuralNetBinaryClassifier``
+    included, as the two-class model its ``predict_proba`` describes) are
+    supported. skorch is never imported by skactive: a net is recognised only
+    once the user's code has imported skorch.
+
+    Parameters
+    ----------
+    estimator : skorch.NeuralNetClassifier, NeuralNetRegressor or NeuralNetBinaryClassifier
+        A fitted (initialised) net.
+    layer : str or None, default=None
+        Name of the submodule whose input is the embedding, as listed by
+        ``net.module_.named_modules()``. ``None`` takes the module's
+        ``skactive_layer`` attribute when it has one, else the last
+        ``nn.Linear`` in registration order (the head, in the usual
+        module that defines its head last).
+
+    Notes
+    -----
+    Inside a strategy the adapter is built by :func:`get_adapter` without
+    arguments; to pick the layer there, give the torch module an attribute
+    ``skactive_layer = "name"`` (a class attribute, or set on an instance
+    passed as ``module=``). It survives ``clone`` and pickling with the net.
+
+    When the net computes on CUDA, ``H`` and ``P`` are returned as torch
+    tensors on that device, so the strategies' torch backend uses them
+    without a round trip through the host; on the CPU they are float64
+    numpy arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from skorch import NeuralNetClassifier
+    >>> from skactive.adapters import SkorchAdapter, get_adapter
+    >>> class Net(torch.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = torch.nn.Linear(4, 8)
+    ...         self.head = torch.nn.Linear(8, 3)
+    ...     def forward(self, x):
+    ...         return self.head(torch.relu(self.hidden(x)))
+    >>> X = np.random.RandomState(0).rand(30, 4).astype(np.float32)
+    >>> y = np.arange(30) % 3
+    >>> net = NeuralNetClassifier(
+    ...     Net, criterion=torch.nn.CrossEntropyLoss, max_epochs=2,
+    ...     train_split=None, verbose=0
+    ... ).fit(X, y)
+    >>> H, P = get_adapter(net).embed_predict(X)
+    >>> H.shape, P.shape  # 8 hidden units + the head's bias column
+    ((30, 9), (30, 3))
+    >>> SkorchAdapter(net, layer="hidden").embed(X).shape
+    (30, 5)
+    """
+
+    description = (
+        "skorch NeuralNetClassifier/NeuralNetRegressor/NeuralNetBinaryClassifier "
+        "(input of the last nn.Linear, or of the module's 'skactive_layer')"
+    )
+
+    def __init__(self, estimator, layer=None):
+        super().__init__(estimator)
+        self.layer = layer
+        if getattr(estimator, "initialized_", False):
+            self._layer()  # a wrong layer name fails in fit, not at the first query
+
+    @classmethod
+    def supports(cls, estimator):
+        types = _skorch_types("NeuralNetClassifier", "NeuralNetRegressor")
+        types += _skorch_types("NeuralNetBinaryClassifier")
+        return bool(types) and isinstance(estimator, types)
+
+    @property
+    def task(self):
+        regressors = _skorch_types("NeuralNetRegressor")
+        return "regression" if isinstance(self.estimator, regressors) else "classification"
+
+    @property
+    def n_outputs(self):
+        net = self.estimator
+        if isinstance(net, _skorch_types("NeuralNetBinaryClassifier")):
+            return 2
+        if self.task == "classification":
+            try:
+                return len(net.classes_)
+            except AttributeError:  # y was given as a Dataset or tensor: no classes_
+                pass
+        name, head = _last_linear(net.module_)
+        if head is None:
+            raise AttributeError(
+                f"SkorchAdapter cannot tell the number of outputs of "
+                f"{type(net.module_).__name__}: it has no nn.Linear head."
+            )
+        return head.out_features
+
+    def _layer(self):
+        """``(name, submodule)`` whose input is the embedding; validates the name."""
+        module = self.estimator.module_
+        name = self.layer
+        if name is None:
+            name = getattr(module, LAYER_ATTRIBUTE, None)
+        if name is None:
+            name, layer = _last_linear(module)
+            if layer is None:
+                raise ValueError(
+                    f"SkorchAdapter found no nn.Linear in {type(module).__name__}; name the "
+                    "layer whose input is the embedding with the 'layer' parameter or a "
+                    f"'{LAYER_ATTRIBUTE}' attribute on the module."
+                )
+            return name, layer
+        layers = dict(module.named_modules())
+        if name not in layers or name == "":
+            known = ", ".join(repr(n) for n in layers if n)
+            raise ValueError(
+                f"The 'layer' parameter of SkorchAdapter must name a submodule of "
+                f"{type(module).__name__} (one of {known}). Got {name!r} instead."
+            )
+        return name, layers[name]
+
+    def embed_predict(self, X):
+        """Return ``(H, P)`` from one batched forward pass in eval mode.
+
+        Parameters
+        ----------
+        X : input data accepted by the net (array, tensor, dict, Dataset)
+
+        Returns
+        -------
+        H : ndarray or torch.Tensor of shape (n_samples, d)
+            Input of the embedding layer (flattened per sample), plus a column
+            of ones when that layer is an ``nn.Linear`` with a bias.
+        P : ndarray or torch.Tensor of shape (n_samples, n_outputs)
+            Class probabilities (classifier) or predictions (regressor).
+        """
+        import torch
+
+        net = self.estimator
+        net.check_is_fitted()  # skorch's NotInitializedError is a NotFittedError
+        name, layer = self._layer()
+        nonlin = net._get_predict_nonlinearity()
+        modes = [(m, m.training) for owner in _net_modules(net) for m in owner.modules()]
+        seen = []
+
+        def record(mod, args, kwargs, output):
+            # Only the last call per forward counts (a layer may be reused).
+            seen[:] = [_first_input(args, kwargs).detach()]
+
+        handle = layer.register_forward_hook(record, with_kwargs=True)
+        H, P = [], []
+        try:
+            # device=None leaves each output where the module computed it.
+            for out in net.forward_iter(X, training=False, device=None):
+                out = out[0] if isinstance(out, tuple) else out
+                if not seen:
+                    raise ValueError(
+                        f"The layer {name!r} given by the 'layer' parameter of SkorchAdapter "
+                        "was not called in the module's forward pass."
+                    )
+                H.append(seen.pop().reshape(len(out), -1))
+                P.append(nonlin(out).reshape(len(out), -1))
+        finally:
+            handle.remove()
+            for m, training in modes:
+                m.training = training
+        H, P = torch.cat(H), torch.cat(P)
+        if isinstance(layer, torch.nn.Linear) and layer.bias is not None:
+            H = torch.cat([H, torch.ones_like(H[:, :1])], dim=1)
+        return _host_or_device(H), _host_or_device(P)
+
+
+def _host_or_device(t):
+    """CUDA tensors stay on their device; anything else becomes float64 numpy."""
+    if t.device.type == "cuda":
+        return t
+    return np.asarray(t.cpu().numpy(), dtype=np.float64)
