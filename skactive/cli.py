@@ -11,6 +11,7 @@ and a non-zero exit status (2 for a bad option, 1 otherwise).
 
 import argparse
 import importlib
+import os
 import sys
 import time
 import warnings
@@ -332,6 +333,11 @@ def _compare(args):
         f"strategies {', '.join(strategies)}",
         flush=True,
     )
+    if args.n_jobs != 1:
+        # Worker processes do not inherit warning filters, only the environment.
+        os.environ.setdefault(
+            "PYTHONWARNINGS", "ignore:lbfgs failed to converge,ignore:Stochastic Optimizer"
+        )
     with warnings.catch_warnings(), threadpool_limits(limits=args.threads):
         # Small labelled sets make solvers stop early; that is expected here.
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -111,3 +111,42 @@ def test_help_exits_cleanly(capsys):
         main(["compare", "--help"])
     assert exc.value.code == 0
     assert "--strategies" in capsys.readouterr().out
+
+
+def test_named_data_set_from_skactive_data(tmp_path, monkeypatch, capsys):
+    rng = np.random.RandomState(0)
+    np.savez(tmp_path / "kropt.npz", X=rng.rand(300, 6).astype(np.float32), y=np.arange(300) % 3)
+    monkeypatch.setenv("SKACTIVE_DATA", str(tmp_path))
+    argv = [
+        "compare",
+        "--data",
+        "kropt",
+        "--strategies",
+        "random,entropy",
+        "--rounds",
+        "2",
+        "--repeats",
+        "2",
+        "--pool-size",
+        "100",
+        "--output",
+        str(tmp_path / "o"),
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    assert "kropt/B=10/logistic, pool 100, test 30" in capsys.readouterr().out
+    # A named set missing from SKACTIVE_DATA, with no OpenML copy: one clear line.
+    assert main(["compare", "--data", "diamonds"]) == 1
+    assert "diamonds.npz is not in SKACTIVE_DATA" in capsys.readouterr().err
+
+
+def test_mnist_regression_is_one_hot(tmp_path):
+    from skactive.datasets import load_dataset
+
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 256, size=(70_000, 4)).astype(np.uint8)
+    np.savez(tmp_path / "mnist.npz", X=X, y=np.arange(70_000) % 10)
+    data = load_dataset("mnist", task="regression", data_home=tmp_path, pool_size=50)
+    assert data.X.shape == (50, 4) and data.X_test.shape == (10_000, 4)
+    assert data.y.shape == (50, 10) and np.all(data.y.sum(axis=1) == 1)
+    assert data.X.max() <= 1.0 and data.task == "regression"

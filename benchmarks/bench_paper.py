@@ -1,0 +1,504 @@
+"""The BADGE and BAIT papers' learning-curve comparisons, at CPU scale on real data.
+
+Three groups of settings, each a (data set, batch size, model) combination:
+
+* classification on MNIST, letter and kropt with a linear model (logistic
+  regression) and an MLP (one hidden layer of 128 ReLU units), at several
+  batch sizes: Random, Margin, CoreSet, BADGE, BAIT (plus Entropy and Least
+  confidence in the full preset);
+* regression, BAIT against Random and CoreSet, on MNIST one-hot labels
+  (``np.eye(10)[y]``), NYC hourly precipitation and diamonds log prices;
+* the BAIT paper's linear experiment: logistic regression on MNIST in a
+  learned 128-d representation (the hidden layer of an MLP trained on the
+  10,000 "validation" rows, outside the pool) against a random Gaussian
+  projection to 128-d, batches of 10.
+
+Every run follows :func:`skactive.simulation.active_learning_curve`: random
+initial set, then query, reveal, refit from scratch. Repeat r of every
+strategy shares its initial set and seeds, so the penalty matrix's t-tests
+are paired. At CPU scale the pool is a random subset of each training set
+(``pool`` rows), features are standardised on the pool, and MNIST's pixels
+are projected on their first 50 principal components (fitted on the pool)
+for the classification and regression groups, which keeps BAIT's Fisher
+matrices (K·d square) and the MLP fits small.
+
+Data come from ``$SKACTIVE_DATA`` (see ``../shared/data/README.md``).
+Run ``python benchmarks/bench_paper.py --preset quick`` (about 20 minutes on
+2 cores) or ``--preset full``. Results: ``benchmarks/results/paper_<preset>.json``
+(every run, :class:`~skactive.simulation.ResultCollection` format),
+``paper_<preset>_summary.json``, PNG plots in the same folder, and a summary
+in ``benchmarks/README_paper.md``.
+"""
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+# Busy-waiting OpenMP threads distort timings on a shared machine; this must
+# precede any torch import.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Small labelled sets stop the solvers early; expected, and noisy. Set in the
+# environment so that joblib's worker processes inherit it (by message: the
+# -W syntax cannot name sklearn's warning class at interpreter start-up).
+os.environ.setdefault(
+    "PYTHONWARNINGS", "ignore:lbfgs failed to converge,ignore:Stochastic Optimizer"
+)
+
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+import skactive
+from skactive.datasets import load_dataset
+from skactive.evaluation import normalized_error_cdf, penalty_matrix
+from skactive.simulation import ResultCollection, compare_strategies
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+README = HERE / "README_paper.md"
+
+PRESETS = {
+    "quick": {
+        "pool": 2000,
+        "test": 2000,
+        "repeats": 3,
+        "rounds": 8,
+        "batch_sizes": (10, 40),
+        "initial": {"classification": 40, "regression": 20, "linear": 20},
+        "models": {"classification": ("linear", "mlp"), "regression": ("linear",)},
+        "classification": ("RandomSampling", "MarginSampling", "CoreSet", "BADGE", "BAIT"),
+        "representation_rows": 5000,
+        "representation_epochs": 20,
+    },
+    "full": {
+        "pool": 10000,
+        "test": 10000,
+        "repeats": 5,
+        "rounds": 16,
+        "batch_sizes": (10, 50, 100),
+        "initial": {"classification": 100, "regression": 50, "linear": 20},
+        "models": {"classification": ("linear", "mlp"), "regression": ("linear", "mlp")},
+        "classification": (
+            "RandomSampling",
+            "LeastConfidence",
+            "MarginSampling",
+            "EntropySampling",
+            "CoreSet",
+            "BADGE",
+            "BAIT",
+        ),
+        "representation_rows": 10000,
+        "representation_epochs": 50,
+    },
+}
+REGRESSION_STRATEGIES = ("RandomSampling", "CoreSet", "BAIT")
+CLASSIFICATION_SETS = ("mnist", "letter", "kropt")
+REGRESSION_SETS = ("mnist", "nyc_weather", "diamonds")
+
+
+def available(names):
+    """Strategy classes of ``skactive`` by name; the missing ones are reported and left out."""
+    found = {name: getattr(skactive, name) for name in names if hasattr(skactive, name)}
+    return found, [name for name in names if name not in found]
+
+
+def model(kind, task):
+    if task == "classification":
+        if kind == "linear":
+            return LogisticRegression(max_iter=1000)
+        return MLPClassifier(hidden_layer_sizes=(128,), max_iter=200)
+    if kind == "linear":
+        return Ridge(alpha=1.0)
+    return MLPRegressor(hidden_layer_sizes=(128,), max_iter=200)
+
+
+def standardise(X, X_test):
+    scaler = StandardScaler().fit(X)
+    return scaler.transform(X), scaler.transform(X_test)
+
+
+def prepare(name, task, cfg, seed):
+    """Pool and test set of a data set, reduced to CPU scale and standardised."""
+    data = load_dataset(name, task=task, pool_size=cfg["pool"], random_state=seed)
+    X, X_test = data.X.astype(np.float64), data.X_test.astype(np.float64)
+    y, y_test = data.y, data.y_test
+    if len(y_test) > cfg["test"]:
+        keep = np.random.RandomState(seed).choice(len(y_test), cfg["test"], replace=False)
+        X_test, y_test = X_test[keep], y_test[keep]
+    if name == "mnist":
+        pca = PCA(n_components=50, random_state=seed).fit(X)
+        X, X_test = pca.transform(X), pca.transform(X_test)
+    X, X_test = standardise(X, X_test)
+    return X, y, X_test, y_test
+
+
+def representations(cfg, seed):
+    """The BAIT paper's linear setting: learned vs random 128-d features of MNIST."""
+    data = load_dataset("mnist", random_state=seed)
+    rng = np.random.RandomState(seed)
+    # Rows 50,000-59,999 (MNIST's validation rows) train the representation;
+    # the pool is drawn from the first 50,000, so no pool label is used.
+    rep_rows = 50_000 + rng.choice(10_000, cfg["representation_rows"], replace=False)
+    pool_rows = rng.choice(50_000, cfg["pool"], replace=False)
+    test_rows = rng.choice(len(data.y_test), min(cfg["test"], len(data.y_test)), replace=False)
+    X, y = data.X[pool_rows].astype(np.float64), data.y[pool_rows]
+    X_test, y_test = data.X_test[test_rows].astype(np.float64), data.y_test[test_rows]
+    net = MLPClassifier(
+        hidden_layer_sizes=(128,), max_iter=cfg["representation_epochs"], random_state=seed
+    ).fit(data.X[rep_rows], data.y[rep_rows])
+
+    def hidden(Z):
+        return np.maximum(Z @ net.coefs_[0] + net.intercepts_[0], 0.0)
+
+    G = rng.normal(size=(X.shape[1], 128)) / np.sqrt(X.shape[1])
+    learned, learned_test = standardise(hidden(X), hidden(X_test))
+    projected, projected_test = standardise(X @ G, X_test @ G)
+    return {
+        "mnist-learned128": (learned, y, learned_test, y_test),
+        "mnist-random128": (projected, y, projected_test, y_test),
+    }
+
+
+def plan(cfg, groups):
+    """The settings to run: dicts with group, data, task, model, batch size, strategies."""
+    cls_found, cls_missing = available(cfg["classification"])
+    reg_found, reg_missing = available(REGRESSION_STRATEGIES)
+    settings = []
+    if "classification" in groups:
+        for data in CLASSIFICATION_SETS:
+            for kind in cfg["models"]["classification"]:
+                for B in cfg["batch_sizes"]:
+                    settings.append(("classification", data, "classification", kind, B, cls_found))
+    if "regression" in groups:
+        for data in REGRESSION_SETS:
+            for kind in cfg["models"]["regression"]:
+                for B in cfg["batch_sizes"]:
+                    settings.append(("regression", data, "regression", kind, B, reg_found))
+    if "linear" in groups:
+        for data in ("mnist-learned128", "mnist-random128"):
+            settings.append(("linear", data, "classification", "linear", 10, cls_found))
+    return settings, sorted(set(cls_missing) | set(reg_missing))
+
+
+def run(preset, groups, n_jobs, seed, only=None):
+    cfg = PRESETS[preset]
+    settings, missing = plan(cfg, groups)
+    if only:
+        settings = [s for s in settings if any(o in f"{s[1]}/B={s[4]}/{s[3]}" for o in only)]
+    for name in missing:
+        print(f"note: {name} is not in this skactive; left out of every setting", file=sys.stderr)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"paper_{preset}.json"
+    collection = ResultCollection()
+    cache, reps = {}, None
+    start = time.perf_counter()
+    for group, data, task, kind, B, classes in settings:
+        t0 = time.perf_counter()
+        if data.startswith("mnist-") and data.endswith("128"):
+            reps = reps or representations(cfg, seed)
+            arrays = reps[data]
+        else:
+            key = (data, task)
+            if key not in cache:
+                cache[key] = prepare(data, task, cfg, seed)
+            arrays = cache[key]
+        est = model(kind, task)
+        strategies = {name: cls(est, device="numpy") for name, cls in classes.items()}
+        label = f"{data}/B={B}/{kind}"
+        with warnings.catch_warnings(), threadpool_limits(limits=1):
+            # Small labelled sets stop the solvers early; expected, and noisy.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            res = compare_strategies(
+                strategies,
+                *arrays,
+                initial_size=cfg["initial"][group],
+                batch_size=B,
+                n_rounds=cfg["rounds"],
+                n_repeats=cfg["repeats"],
+                setting=label,
+                random_state=seed,
+                n_jobs=n_jobs,
+            )
+        for r in res:
+            r.info["group"] = group
+        collection.extend(res)
+        collection.save(out)  # after every setting, so an interrupted run keeps its results
+        print(f"{label:32s} {time.perf_counter() - t0:7.1f} s", flush=True)
+    return collection, missing, time.perf_counter() - start
+
+
+def group_curves(collection, group):
+    sub = ResultCollection(r for r in collection if r.info.get("group") == group)
+    return sub.curves() if len(sub) else {}
+
+
+def summarise(collection):
+    """Penalty matrices (both thresholds), CDF summaries and timings per group."""
+    summary = {}
+    for group in ("classification", "regression", "linear"):
+        curves = group_curves(collection, group)
+        if not curves:
+            continue
+        entry = {"settings": list(curves)}
+        for threshold in ("normal", "t"):
+            P = penalty_matrix(curves, threshold=threshold)
+            entry[f"penalty_{threshold}"] = {
+                "names": P.names,
+                "matrix": P.matrix.round(4).tolist(),
+                "column_means": P.column_means.round(4).tolist(),
+                "n_settings": P.n_settings,
+            }
+        cdf = normalized_error_cdf(curves)
+        entry["cdf"] = {"mean": cdf.mean, "below_one": cdf.below_one}
+        entry["per_setting"] = {s: normalized_error_cdf({s: c}).mean for s, c in curves.items()}
+        entry["budgets"] = {s: b.tolist() for s, b in penalty_matrix(curves).budgets.items()}
+        summary[group] = entry
+    timing = {}
+    for r in collection:
+        t = timing.setdefault(r.strategy, {"query": [], "fit": []})
+        t["query"].extend(r.query_time[1:].tolist())
+        t["fit"].extend(r.fit_time.tolist())
+    summary["seconds_per_round"] = {
+        k: {"query": float(np.mean(v["query"])), "fit": float(np.mean(v["fit"]))}
+        for k, v in timing.items()
+    }
+    return summary
+
+
+def plots(collection, summary, preset, curves_to_plot):
+    from matplotlib.figure import Figure
+
+    from skactive.plotting import plot_error_cdf, plot_learning_curves, plot_penalty_matrix
+
+    written = []
+
+    def save(fig, name):
+        fig.savefig(RESULTS / name, dpi=100)
+        written.append(name)
+
+    for group in ("classification", "regression", "linear"):
+        curves = group_curves(collection, group)
+        if not curves:
+            continue
+        P = penalty_matrix(curves)
+        k = len(P.names)
+        fig = Figure(figsize=(1.3 * k + 3, 1.1 * k + 2.5), layout="constrained")
+        plot_penalty_matrix(P, ax=fig.add_subplot(), title=f"{group}: {P.n_settings} settings")
+        save(fig, f"paper_{preset}_penalty_{group}.png")
+        fig = Figure(figsize=(7, 4.5), layout="constrained")
+        plot_error_cdf(normalized_error_cdf(curves), ax=fig.add_subplot(), title=group)
+        save(fig, f"paper_{preset}_cdf_{group}.png")
+    for setting in curves_to_plot:
+        fig = Figure(figsize=(7, 4.5), layout="constrained")
+        plot_learning_curves(collection, setting=setting, ax=fig.add_subplot())
+        save(fig, f"paper_{preset}_curve_{setting.replace('/', '_').replace('=', '')}.png")
+    return written
+
+
+def _fmt_row(cells):
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def _table(header, rows):
+    return "\n".join(
+        [_fmt_row(header), _fmt_row(["---"] * len(header)), *(_fmt_row(r) for r in rows)]
+    )
+
+
+def curve_table(collection, setting):
+    curves = collection.curves()[setting]
+    names = list(curves)
+    n_labels = curves[names[0]][0]
+    rows = []
+    for i, n in enumerate(n_labels):
+        cells = [n]
+        for name in names:
+            s = curves[name][1][:, i]
+            cells.append(f"{s.mean():.3f} ± {s.std(ddof=1) / np.sqrt(len(s)):.3f}")
+        rows.append(cells)
+    return _table(["labels", *names], rows)
+
+
+def readme(collection, summary, preset, wall, missing, pngs, curves_to_plot, command):
+    lines = [
+        "# The papers' comparisons at CPU scale",
+        "",
+        f"Produced by `{command}` ({preset} preset) in {wall / 60:.1f} minutes on "
+        f"{os.cpu_count()} CPU cores ({platform.platform()}, Python {platform.python_version()}, "
+        "one BLAS thread per run); the machine was shared with other jobs, so the times are "
+        "upper bounds. Every run and these tables are in "
+        f"`benchmarks/results/paper_{preset}.json` and `paper_{preset}_summary.json`; "
+        "the plots (not committed) in `benchmarks/results/`.",
+        "",
+        "Protocol (`skactive.simulation`): a random initial set, then rounds of query → "
+        "reveal → refit from scratch; repeat r of every strategy shares its initial set. "
+        "The penalty matrix and the normalised-error CDF (`skactive.evaluation`) compare "
+        "strategies at the budgets M + 2^(k−1)·B before random sampling reaches 99 % of its "
+        "final score, each setting (data set, batch size, model) weighted equally. "
+        "Entry (i, j) of a penalty matrix is the weight of budgets where i beats j in a "
+        "paired t-test over repeats; a column mean is how often that strategy is beaten "
+        "(lower is better).",
+        "",
+    ]
+    if missing:
+        lines += [
+            f"**Not run:** {', '.join(missing)} (not exported by `skactive` when this ran).",
+            "",
+        ]
+    for group, entry in summary.items():
+        if not isinstance(entry, dict) or "penalty_normal" not in entry:
+            continue
+        pn, pt = entry["penalty_normal"], entry["penalty_t"]
+        cdf = entry["cdf"]
+        lines += [
+            f"## {group.capitalize()}: {len(entry['settings'])} settings, "
+            f"{pn['n_settings']} with budgets to compare",
+            "",
+            "Penalty-matrix column means (lower is better) and normalised-error summary "
+            "(mean of error / random's error; weight of budgets where the error is below "
+            "random's):",
+            "",
+            _table(
+                [
+                    "strategy",
+                    "column mean, t > 1.96",
+                    "column mean, t > Student-t 97.5 %",
+                    "mean error / random",
+                    "below random",
+                ],
+                [
+                    [
+                        n,
+                        f"{a:.2f}",
+                        f"{b:.2f}",
+                        f"{cdf['mean'][n]:.3f}",
+                        f"{cdf['below_one'][n]:.2f}",
+                    ]
+                    for n, a, b in zip(
+                        pn["names"], pn["column_means"], pt["column_means"], strict=True
+                    )
+                ],
+            ),
+            "",
+            "Penalty matrix (t > 1.96; row beats column):",
+            "",
+            _table(
+                ["", *pn["names"]],
+                [
+                    [n, *(f"{v:.2f}" for v in row)]
+                    for n, row in zip(pn["names"], pn["matrix"], strict=True)
+                ],
+            ),
+            "",
+            "Mean error / random's error per setting (lower is better; – : no budget "
+            "before random reaches 99 % of its final score):",
+            "",
+            _table(
+                ["setting", *pn["names"]],
+                [
+                    [s, *(f"{m[n]:.3f}" if entry["budgets"][s] else "–" for n in pn["names"])]
+                    for s, m in entry["per_setting"].items()
+                ],
+            ),
+            "",
+        ]
+        for png in (f"paper_{preset}_penalty_{group}.png", f"paper_{preset}_cdf_{group}.png"):
+            if png in pngs:
+                lines.append(f"Plot: `benchmarks/results/{png}`")
+        lines.append("")
+    lines += ["## Learning curves (test score, mean ± standard error over repeats)", ""]
+    for setting in curves_to_plot:
+        png = f"paper_{preset}_curve_{setting.replace('/', '_').replace('=', '')}.png"
+        lines += [
+            f"### {setting}",
+            "",
+            curve_table(collection, setting),
+            "",
+            f"Plot: `benchmarks/results/{png}`",
+            "",
+        ]
+    lines += [
+        "## Seconds per round (mean over all runs)",
+        "",
+        _table(
+            ["strategy", "query", "fit"],
+            [
+                [k, f"{v['query']:.3f}", f"{v['fit']:.3f}"]
+                for k, v in summary["seconds_per_round"].items()
+            ],
+        ),
+        "",
+    ]
+    README.write_text("\n".join(lines))
+
+
+def pick_curves(collection):
+    """A few settings worth showing: the first of each group."""
+    chosen = []
+    for group in ("classification", "regression", "linear"):
+        settings = list(group_curves(collection, group))
+        chosen += settings[:1] if group != "linear" else settings
+    return chosen
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="quick")
+    parser.add_argument(
+        "--groups",
+        default="classification,regression,linear",
+        help="comma-separated subset of classification, regression, linear",
+    )
+    parser.add_argument("--only", help="comma-separated substrings of setting labels to run")
+    parser.add_argument("--n-jobs", type=int, default=2, help="parallel runs (default 2)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--summarise", action="store_true", help="only rebuild the summary from saved results"
+    )
+    args = parser.parse_args(argv)
+    if not os.environ.get("SKACTIVE_DATA"):
+        parser.error("set SKACTIVE_DATA to the folder of the data sets (see shared/data/README.md)")
+    groups = [g for g in args.groups.split(",") if g]
+    start = time.perf_counter()
+    if args.summarise:
+        collection = ResultCollection.load(RESULTS / f"paper_{args.preset}.json")
+        missing = [n for n in ("BADGE", "BAIT") if n not in collection.strategies]
+        previous = RESULTS / f"paper_{args.preset}_summary.json"
+        wall = json.loads(previous.read_text())["wall_seconds"] if previous.exists() else 0.0
+    else:
+        collection, missing, wall = run(
+            args.preset,
+            groups,
+            args.n_jobs,
+            args.seed,
+            args.only.split(",") if args.only else None,
+        )
+    summary = summarise(collection)
+    summary["wall_seconds"] = wall
+    summary["missing"] = missing
+    (RESULTS / f"paper_{args.preset}_summary.json").write_text(json.dumps(summary, indent=1))
+    chosen = pick_curves(collection)
+    pngs = plots(collection, summary, args.preset, chosen)
+    command = "python benchmarks/bench_paper.py " + " ".join(argv or sys.argv[1:])
+    readme(collection, summary, args.preset, wall, missing, pngs, chosen, command.strip())
+    for group, entry in summary.items():
+        if isinstance(entry, dict) and "penalty_normal" in entry:
+            P = entry["penalty_normal"]
+            means = ", ".join(
+                f"{n} {v:.2f}" for n, v in zip(P["names"], P["column_means"], strict=True)
+            )
+            print(f"{group}: column means {means}")
+    print(f"done in {(time.perf_counter() - start) / 60:.1f} min; summary in {README}")
+
+
+if __name__ == "__main__":
+    main()
