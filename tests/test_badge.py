@@ -1,0 +1,450 @@
+"""BADGE: the factored k-means++ kernel against a dense oracle, and the strategy."""
+
+import math
+import pickle
+import re
+import tracemalloc
+
+import numpy as np
+import pytest
+import scipy.stats
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skactive.kernels._kmeanspp import _gradient_factor, _kmeanspp_select, kmeanspp_select
+from skactive.strategies._badge import BADGE
+from skactive.utils._validation import InvalidParameterError
+
+# --------------------------------------------------------------------------
+# Oracles, written for clarity, not speed.
+
+
+def _position(u, m):
+    """First position j (0-based) whose equal-weight cumulative sum j + 1 reaches u·m."""
+    return min(max(math.ceil(u * m) - 1, 0), m - 1)
+
+
+def dense_kmeanspp(A, H, n_select, rng, init="max_norm"):
+    """k-means++ on the explicit n × Kd gradient embeddings; picks and D² after each pick."""
+    n = A.shape[0]
+    G = np.stack([np.kron(A[i], H[i]) for i in range(n)])
+    if init == "max_norm":
+        first = int(np.argmax(np.sum(G**2, axis=1)))
+    else:
+        first = _position(rng.uniform(), n)
+    picks = [first]
+    D2 = np.sum((G - G[first]) ** 2, axis=1)
+    D2[picks] = 0.0
+    history = [D2.copy()]
+    while len(picks) < n_select:
+        cum = np.cumsum(D2)
+        if cum[-1] == 0:
+            free = [i for i in range(n) if i not in picks]
+            idx = free[_position(rng.uniform(), len(free))]
+        else:
+            idx = picks[0]
+            while idx in picks:
+                idx = int(np.flatnonzero(cum >= rng.uniform() * cum[-1])[0])
+        picks.append(idx)
+        D2 = np.minimum(D2, np.sum((G - G[idx]) ** 2, axis=1))
+        D2[picks] = 0.0
+        history.append(D2.copy())
+    return picks, history
+
+
+def authors_badge(H, P, n_select, seed):
+    """BADGE as REFERENCE.md §2.1 and §2.3 describe the authors' code, in float64.
+
+    Global ``np.random.seed``, distances D (not squared) from the factored
+    formula, weights D²/sum(D²) with Python's sum, one
+    ``rv_discrete(...).rvs()`` per draw and a redraw while the index is chosen.
+    """
+    # The global legacy state is the point: it is what the authors' code draws from.
+    saved = np.random.get_state()  # noqa: NPY002
+    np.random.seed(seed)  # noqa: NPY002
+    try:
+        m = P.shape[0]
+        a = -P.copy()
+        a[np.arange(m), np.argmax(P, axis=1)] += 1.0
+        a_sq, h_sq = np.sum(a * a, axis=1), np.sum(H * H, axis=1)
+
+        def dist(c):
+            d2 = a_sq * h_sq + a_sq[c] * h_sq[c] - 2.0 * (a @ a[c]) * (H @ H[c])
+            return np.sqrt(np.maximum(d2, 0.0))
+
+        chosen = [int(np.argmax(a_sq * h_sq))]
+        D = dist(chosen[0])
+        D[chosen[0]] = 0.0
+        while len(chosen) < n_select:
+            D = np.minimum(D, dist(chosen[-1]))
+            D[chosen] = 0.0
+            w = D**2 / sum(D**2)
+            law = scipy.stats.rv_discrete(values=(np.arange(m), w))
+            idx = int(law.rvs(size=1)[0])
+            while idx in chosen:
+                idx = int(law.rvs(size=1)[0])
+            chosen.append(idx)
+        return chosen
+    finally:
+        np.random.set_state(saved)  # noqa: NPY002
+
+
+def _softmax_pool(n, K, d, seed):
+    rs = np.random.RandomState(seed)
+    logits = 2.0 * rs.normal(size=(n, K))
+    P = np.exp(logits - logits.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    return P, rs.normal(size=(n, d))
+
+
+def _check_batch(picks, n, n_select):
+    picks = np.asarray(picks)
+    assert picks.shape == (n_select,)
+    assert len(set(picks.tolist())) == n_select
+    assert picks.min() >= 0 and picks.max() < n
+
+
+# --------------------------------------------------------------------------
+# Hypothesis inputs.
+
+
+@st.composite
+def dyadic_pools(draw, max_n=20):
+    """Pools whose every product and sum is exact in float64.
+
+    Probabilities are multiples of 1/8 and embeddings small integers, so the
+    factored and the dense D² must agree bit for bit, and exact ties (equal
+    gradient embeddings, one-hot rows) come up often.
+    """
+    n = draw(st.integers(1, max_n))
+    K = draw(st.integers(2, 4))
+    d = draw(st.integers(1, 4))
+    cuts = np.sort(draw(arrays(np.int64, (n, K - 1), elements=st.integers(0, 8))), axis=1)
+    counts = np.diff(np.hstack([np.zeros((n, 1)), cuts, np.full((n, 1), 8)]), axis=1)
+    P = counts / 8.0
+    H = draw(arrays(np.float64, (n, d), elements=st.integers(-3, 3).map(float)))
+    n_select = draw(st.integers(1, n))
+    seed = draw(st.integers(0, 2**32 - 1))
+    return _gradient_factor(P, np), H, n_select, seed
+
+
+finite = st.floats(-1e3, 1e3, allow_nan=False, width=64)
+
+
+@st.composite
+def float_pools(draw):
+    n = draw(st.integers(1, 15))
+    A = draw(arrays(np.float64, (n, draw(st.integers(1, 4))), elements=finite))
+    H = draw(arrays(np.float64, (n, draw(st.integers(1, 4))), elements=finite))
+    return A, H, draw(st.integers(1, n)), draw(st.integers(0, 2**32 - 1))
+
+
+# --------------------------------------------------------------------------
+# Kernel against the dense oracle.
+
+
+@given(dyadic_pools(), st.sampled_from(["max_norm", "random"]))
+def test_kernel_matches_dense_oracle_exactly(pool, init):
+    A, H, n_select, seed = pool
+    picks, hist = _kmeanspp_select(
+        A, H, n_select, np.random.RandomState(seed), np, init=init, return_d2=True
+    )
+    want, want_hist = dense_kmeanspp(A, H, n_select, np.random.RandomState(seed), init=init)
+    assert picks == want
+    assert len(hist) == len(want_hist) == n_select
+    for got, ref in zip(hist, want_hist, strict=True):
+        np.testing.assert_array_equal(got, ref)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_kernel_matches_dense_oracle_on_continuous_data(seed):
+    P, H = _softmax_pool(150, 5, 6, seed)
+    A = _gradient_factor(P, np)
+    picks, hist = _kmeanspp_select(A, H, 30, np.random.RandomState(seed), np, return_d2=True)
+    want, want_hist = dense_kmeanspp(A, H, 30, np.random.RandomState(seed))
+    assert picks == want
+    for got, ref in zip(hist, want_hist, strict=True):
+        np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-12 * ref.max())
+
+
+@given(dyadic_pools())
+def test_first_pick_is_lowest_index_of_largest_gradient_norm(pool):
+    A, H, n_select, seed = pool
+    norms = np.sum(A**2, axis=1) * np.sum(H**2, axis=1)
+    picks = kmeanspp_select(A, H, n_select, random_state=seed)
+    assert picks[0] == np.flatnonzero(norms == norms.max())[0]
+
+
+def test_init_random_first_pick_is_one_uniform():
+    P, H = _softmax_pool(50, 3, 4, 0)
+    u = np.random.RandomState(7).uniform()
+    picks = kmeanspp_select(_gradient_factor(P, np), H, 5, init="random", random_state=7)
+    assert picks[0] == math.ceil(u * 50) - 1
+
+
+@given(float_pools(), st.sampled_from(["max_norm", "random"]))
+def test_unique_in_range_and_deterministic(pool, init):
+    A, H, n_select, seed = pool
+    picks = kmeanspp_select(A, H, n_select, init=init, random_state=seed)
+    _check_batch(picks, A.shape[0], n_select)
+    assert picks == kmeanspp_select(A, H, n_select, init=init, random_state=seed)
+
+
+def _one_hot_pool(n, K, d, seed):
+    rs = np.random.RandomState(seed)
+    return np.eye(K)[rs.randint(K, size=n)], rs.normal(size=(n, d))
+
+
+def _three_distinct(n, seed):
+    rs = np.random.RandomState(seed)
+    P = np.array([[0.5, 0.3, 0.2], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8]])
+    H = rs.normal(size=(3, 5))
+    rows = rs.randint(3, size=n)
+    rows[:3] = [0, 1, 2]
+    return P[rows], H[rows]
+
+
+@pytest.mark.parametrize(
+    ("name", "P", "H", "n_select"),
+    [
+        ("zero H", _softmax_pool(12, 3, 4, 0)[0], np.zeros((12, 4)), 12),
+        ("one-hot P", *_one_hot_pool(30, 4, 5, 1), 10),
+        ("three distinct, B=8", *_three_distinct(20, 2), 8),
+        ("three distinct, n==B", *_three_distinct(8, 3), 8),
+        ("n == B", *_softmax_pool(9, 3, 2, 4), 9),
+        ("one class, near certain", np.tile([1 - 1e-12, 1e-12], (15, 1)), np.ones((15, 3)), 7),
+        ("single row", np.array([[0.6, 0.4]]), np.ones((1, 2)), 1),
+    ],
+)
+@pytest.mark.parametrize("init", ["max_norm", "random"])
+def test_degenerate_pools_never_hang_or_repeat(name, P, H, n_select, init):
+    A = _gradient_factor(P, np)
+    for seed in range(5):
+        picks = kmeanspp_select(A, H, n_select, init=init, random_state=seed)
+        _check_batch(picks, P.shape[0], n_select)
+        want, _ = dense_kmeanspp(A, H, n_select, np.random.RandomState(seed), init=init)
+        assert picks == want
+
+
+def test_distinct_embeddings_come_first_then_uniform_fill():
+    P, H = _three_distinct(40, 5)
+    A = _gradient_factor(P, np)
+    key = [tuple(r) for r in np.hstack([P, H])]
+    for seed in range(10):
+        picks = kmeanspp_select(A, H, 12, random_state=seed)
+        # Exact duplicates of a centre have D² = 0: one of each distinct row first.
+        assert len({key[i] for i in picks[:3]}) == 3
+        _check_batch(picks, 40, 12)
+
+
+def test_fill_rule_is_the_documented_one():
+    A = np.zeros((6, 2))  # every gradient is 0: all D² are 0 from the start
+    H = np.ones((6, 3))
+    rs = np.random.RandomState(3)
+    free, want = list(range(1, 6)), [0]
+    for _ in range(4):
+        want.append(free.pop(math.ceil(rs.uniform() * len(free)) - 1))
+    assert kmeanspp_select(A, H, 5, random_state=3) == want
+
+
+def test_kernel_never_forms_the_gradient_embedding():
+    n, K, d = 20_000, 10, 100
+    P, H = _softmax_pool(n, K, d, 0)
+    A = _gradient_factor(P, np)
+    tracemalloc.start()
+    try:
+        _kmeanspp_select(A, H, 5, np.random.RandomState(0), np)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # Beyond its input, a few length-n vectors: no n × d, let alone n × Kd (160 MB).
+    assert peak < 16 * n * 8
+
+
+# --------------------------------------------------------------------------
+# The authors' rule (REFERENCE.md §2.3).
+
+
+@pytest.mark.parametrize("seed", [0, 1, 12345])
+def test_kernel_reproduces_authors_rule(seed):
+    P, H = _softmax_pool(2000, 10, 16, seed)
+    picks = kmeanspp_select(_gradient_factor(P, np), H, 40, random_state=seed)
+    assert picks == authors_badge(H, P, 40, seed)
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_strategy_reproduces_authors_rule(seed):
+    X, y = make_classification(
+        n_samples=640, n_features=8, n_informative=6, n_classes=4, random_state=seed
+    )
+    al = BADGE(LogisticRegression(max_iter=500), random_state=seed).fit(X[:40], y[:40])
+    H, P = al.adapter_.embed_predict(X[40:])
+    np.testing.assert_array_equal(al.query(X[40:], 25), authors_badge(H, P, 25, seed))
+
+
+# --------------------------------------------------------------------------
+# Backends.
+
+
+@given(dyadic_pools())
+def test_torch_cpu_gives_the_numpy_picks(pool):
+    pytest.importorskip("torch")
+    A, H, n_select, seed = pool
+    for init in ("max_norm", "random"):
+        np_picks = kmeanspp_select(A, H, n_select, init=init, random_state=seed)
+        assert kmeanspp_select(A, H, n_select, init=init, random_state=seed, device="cpu") == (
+            np_picks
+        )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_torch_cpu_matches_numpy_on_continuous_data(seed):
+    pytest.importorskip("torch")
+    P, H = _softmax_pool(3000, 10, 32, seed)
+    A = _gradient_factor(P, np)
+    want = kmeanspp_select(A, H, 60, random_state=seed)
+    assert kmeanspp_select(A, H, 60, random_state=seed, device="cpu") == want
+
+
+def test_torch_gradient_factor_and_d2_match_numpy():
+    torch = pytest.importorskip("torch")
+    import array_api_compat.torch as xpt
+
+    P, H = _softmax_pool(200, 4, 5, 9)
+    A_t = _gradient_factor(torch.as_tensor(P), xpt)
+    np.testing.assert_array_equal(A_t.numpy(), _gradient_factor(P, np))
+    got, hist_t = _kmeanspp_select(
+        A_t, torch.as_tensor(H), 20, np.random.RandomState(1), xpt, return_d2=True
+    )
+    want, hist = _kmeanspp_select(
+        _gradient_factor(P, np), H, 20, np.random.RandomState(1), np, return_d2=True
+    )
+    assert got == want
+    for a, b in zip(hist_t, hist, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.gpu
+def test_cuda_gives_the_numpy_picks():
+    pytest.importorskip("torch")
+    P, H = _softmax_pool(5000, 10, 64, 0)
+    A = _gradient_factor(P, np)
+    want = kmeanspp_select(A, H, 100, random_state=0)
+    assert kmeanspp_select(A, H, 100, random_state=0, device="cuda") == want
+    X, y = make_classification(n_samples=500, n_classes=3, n_informative=4, random_state=0)
+    al = BADGE(LogisticRegression(), random_state=0, device="cuda").fit(X[:50], y[:50])
+    np.testing.assert_array_equal(al.query(X, 20), al.set_params(device="numpy").query(X, 20))
+
+
+# --------------------------------------------------------------------------
+# Public kernel validation.
+
+
+def test_kernel_rejects_bad_input():
+    A, H = np.zeros((4, 2)), np.ones((4, 3))
+    with pytest.raises(ValueError, match=re.escape("n_select=5 should be in [1, n_samples=4].")):
+        kmeanspp_select(A, H, 5)
+    with pytest.raises(ValueError, match=re.escape("n_select=0 should be in [1, n_samples=4].")):
+        kmeanspp_select(A, H, 0)
+    with pytest.raises(InvalidParameterError, match="'n_select' parameter"):
+        kmeanspp_select(A, H, 2.0)
+    with pytest.raises(ValueError, match=re.escape("same number of rows; got 3 and 4.")):
+        kmeanspp_select(A[:3], H, 2)
+    with pytest.raises(InvalidParameterError, match="'init' parameter of kmeanspp_select"):
+        kmeanspp_select(A, H, 2, init="kmeans++")
+    with pytest.raises(ValueError, match="Input H contains NaN"):
+        kmeanspp_select(A, np.full((4, 3), np.nan), 2)
+
+
+# --------------------------------------------------------------------------
+# The strategy.
+
+
+@pytest.fixture(scope="module")
+def multiclass():
+    X, y = make_classification(
+        n_samples=400, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    return X[:30], y[:30], X[30:]
+
+
+def test_query_multiclass(multiclass):
+    X_lab, y_lab, X_pool = multiclass
+    al = BADGE(LogisticRegression(), random_state=0).fit(X_lab, y_lab)
+    idx = al.query(X_pool, batch_size=15)
+    assert idx.dtype == np.int64
+    _check_batch(idx, len(X_pool), 15)
+    H, P = al.adapter_.embed_predict(X_pool)
+    assert H.shape[1] == X_pool.shape[1] + 1  # the intercept's ones column
+    assert idx.tolist() == kmeanspp_select(_gradient_factor(P, np), H, 15, random_state=0)
+    assert al.query(X_pool, batch_size=len(X_pool)).shape == (len(X_pool),)
+
+
+def test_binary_is_a_two_class_softmax(multiclass):
+    X_lab, y_lab, X_pool = multiclass
+    al = BADGE(LogisticRegression(), random_state=1).fit(X_lab, y_lab % 2)
+    idx = al.query(X_pool, batch_size=12)
+    _check_batch(idx, len(X_pool), 12)
+    # The single-logit gradient (p1 − ŷ1)·h scales every D² by 1/2: same picks.
+    H, P = al.adapter_.embed_predict(X_pool)
+    single = (P[:, 1] - (P[:, 1] > P[:, 0]))[:, None]
+    assert idx.tolist() == kmeanspp_select(single, H, 12, random_state=1)
+
+
+def test_wraps_a_pipeline_and_sits_in_one(multiclass):
+    X_lab, y_lab, X_pool = multiclass
+    inner = make_pipeline(StandardScaler(), LogisticRegression())
+    al = BADGE(inner, random_state=0).fit(X_lab, y_lab)
+    _check_batch(al.query(X_pool, 10), len(X_pool), 10)
+    assert al.score(X_lab, y_lab) == inner.fit(X_lab, y_lab).score(X_lab, y_lab)
+    outer = make_pipeline(StandardScaler(), BADGE(LogisticRegression(), random_state=0))
+    outer.fit(X_lab, y_lab)
+    assert outer.predict(X_pool).shape == (len(X_pool),)
+    _check_batch(outer[-1].query(outer[:-1].transform(X_pool), 10), len(X_pool), 10)
+
+
+def test_determinism_clone_and_pickle(multiclass):
+    X_lab, y_lab, X_pool = multiclass
+    al = BADGE(LogisticRegression(), random_state=5).fit(X_lab, y_lab)
+    first = al.query(X_pool, 20)
+    np.testing.assert_array_equal(al.query(X_pool, 20), first)
+    np.testing.assert_array_equal(clone(al).fit(X_lab, y_lab).query(X_pool, 20), first)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(al)).query(X_pool, 20), first)
+    # A RandomState advances from call to call; the first pick is deterministic.
+    moving = BADGE(LogisticRegression(), random_state=np.random.RandomState(5))
+    moving.fit(X_lab, y_lab)
+    a, b = moving.query(X_pool, 20), moving.query(X_pool, 20)
+    assert a[0] == b[0] == first[0] and not np.array_equal(a, b)
+
+
+def test_init_random_strategy(multiclass):
+    X_lab, y_lab, X_pool = multiclass
+    al = BADGE(LogisticRegression(), init="random", random_state=2).fit(X_lab, y_lab)
+    idx = al.query(X_pool, 10)
+    _check_batch(idx, len(X_pool), 10)
+    assert idx[0] == math.ceil(np.random.RandomState(2).uniform() * len(X_pool)) - 1
+
+
+def test_strategy_torch_cpu_matches_numpy(multiclass):
+    pytest.importorskip("torch")
+    X_lab, y_lab, X_pool = multiclass
+    al = BADGE(LogisticRegression(), random_state=0, device="numpy").fit(X_lab, y_lab)
+    want = al.query(X_pool, 25)
+    np.testing.assert_array_equal(al.set_params(device="cpu").query(X_pool, 25), want)
+
+
+def test_strategy_errors(multiclass):
+    X_lab, y_lab, X_pool = multiclass
+    with pytest.raises(InvalidParameterError, match="The 'init' parameter of BADGE"):
+        BADGE(LogisticRegression(), init="farthest").fit(X_lab, y_lab)
+    with pytest.raises(ValueError, match="BADGE supports classification only"):
+        BADGE(Ridge()).fit(X_lab, y_lab.astype(float))
+    al = BADGE(LogisticRegression()).fit(X_lab, y_lab)
+    with pytest.raises(ValueError, match=re.escape("batch_size=371 should be <= n_samples=370")):
+        al.query(X_pool, 371)
