@@ -1,0 +1,306 @@
+"""BAIT: the fast kernel against a dense oracle, invariants, and the strategy end to end."""
+
+import pickle
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.special import softmax
+from sklearn import config_context
+from sklearn.datasets import make_classification, make_regression
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skactive.kernels._bait import _bait_select, bait_select
+from skactive.strategies._bait import BAIT
+from skactive.utils._validation import InvalidParameterError
+
+# --------------------------------------------------------------------------
+# Dense oracle: REFERENCE.md §3.3 written out with full Kd×Kd matrices.
+
+
+def dense_factor(h, p):
+    """X_x (K × Kd): row k is √p_k (e_k − p) ⊗ h; regression (p None): hᵀ."""
+    if p is None:
+        return h[None, :]
+    eye = np.eye(len(p))
+    return np.stack([np.sqrt(p[k]) * np.kron(eye[k] - p, h) for k in range(len(p))])
+
+
+def dense_bait(H, P, B, H_lab=None, P_lab=None, lam=1.0, oversample=2, fisher="pool"):
+    """Forward then backward greedy with explicit inverses; returns (picks, forward traces)."""
+    n, L = len(H), 0 if H_lab is None else len(H_lab)
+    X = [dense_factor(H[i], None if P is None else P[i]) for i in range(n)]
+    X_lab = [dense_factor(H_lab[i], None if P is None else P_lab[i]) for i in range(L)]
+    D = X[0].shape[1]
+    if fisher == "identity":
+        F = np.eye(D)
+    else:
+        F = sum(x.T @ x for x in X + X_lab) / (n + L)
+    M = lam * np.eye(D) + sum((x.T @ x for x in X_lab), np.zeros((D, D))) / (L + B)
+    w = B / (L + B)  # each candidate's Fisher is scaled by √(B/(L+B)) squared
+    picks, traces = [], [np.trace(np.linalg.inv(M) @ F)]
+    for _ in range(min(oversample * B, n)):
+        vals = [
+            np.inf if j in picks else np.trace(np.linalg.inv(M + w * X[j].T @ X[j]) @ F)
+            for j in range(n)
+        ]
+        j = int(np.argmin(vals))  # first minimum: lowest index on ties
+        picks.append(j)
+        traces.append(vals[j])
+        M = M + w * X[j].T @ X[j]
+    while len(picks) > B:
+        vals = [np.trace(np.linalg.inv(M - w * X[j].T @ X[j]) @ F) for j in picks]
+        j = picks.pop(int(np.argmin(vals)))  # first in pick order on ties
+        M = M - w * X[j].T @ X[j]
+    return picks, traces
+
+
+@st.composite
+def problems(draw, task):
+    """Small random BAIT problems (continuous data: no exact ties)."""
+    n = draw(st.integers(2, 40))
+    K = 1 if task == "regression" else draw(st.integers(2, 4))
+    d = draw(st.integers(1, 5))
+    L = draw(st.sampled_from([0, 0, 1, 3, 6]))
+    rng = np.random.RandomState(draw(st.integers(0, 2**31 - 1)))
+    H = rng.normal(size=(n, d)) * draw(st.sampled_from([0.3, 1.0, 3.0]))
+    H_lab = rng.normal(size=(L, d)) if L else None
+    P = P_lab = None
+    if task == "classification":
+        temp = draw(st.sampled_from([0.5, 2.0, 5.0]))
+        P = softmax(temp * rng.normal(size=(n, K)), axis=1)
+        P_lab = softmax(temp * rng.normal(size=(L, K)), axis=1) if L else None
+    return {
+        "H": H,
+        "P": P,
+        "n_select": draw(st.integers(1, n)),
+        "H_labeled": H_lab,
+        "P_labeled": P_lab,
+        "lam": draw(st.sampled_from([1.0, 0.1, 3.0])),
+        "oversample": draw(st.sampled_from([1, 2])),
+        "fisher": draw(st.sampled_from(["pool", "identity"])),
+    }
+
+
+def fast(pb, xp=np, return_trace=False):
+    return _bait_select(
+        pb["H"],
+        pb["P"],
+        pb["n_select"],
+        pb["H_labeled"],
+        pb["P_labeled"],
+        pb["lam"],
+        pb["oversample"],
+        pb["fisher"],
+        xp,
+        return_trace=return_trace,
+    )
+
+
+def oracle(pb):
+    return dense_bait(
+        pb["H"],
+        pb["P"],
+        pb["n_select"],
+        pb["H_labeled"],
+        pb["P_labeled"],
+        pb["lam"],
+        pb["oversample"],
+        pb["fisher"],
+    )
+
+
+# --------------------------------------------------------------------------
+# Kernel properties
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+@settings(max_examples=30)
+@given(data=st.data())
+def test_matches_dense_oracle(task, data):
+    pb = data.draw(problems(task))
+    picks, traces = fast(pb, return_trace=True)
+    want, want_traces = oracle(pb)
+    assert picks == want
+    np.testing.assert_allclose(traces, want_traces, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+@settings(max_examples=30)
+@given(data=st.data())
+def test_forward_trace_never_increases(task, data):
+    pb = data.draw(problems(task))
+    _, traces = fast(pb, return_trace=True)
+    traces = np.asarray(traces)
+    assert np.all(np.diff(traces) <= 1e-12 * traces[0])
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+@settings(max_examples=15)
+@given(data=st.data())
+def test_numpy_and_torch_cpu_pick_the_same(task, data):
+    pytest.importorskip("torch")
+    pb = data.draw(problems(task))
+    assert bait_select(device="numpy", **pb) == bait_select(device="cpu", **pb)
+
+
+def _degenerate(kind, rng):
+    H = rng.normal(size=(12, 3))
+    P = softmax(rng.normal(size=(12, 3)), axis=1)
+    if kind == "duplicate rows":
+        H[6:], P[6:] = H[:6], P[:6]
+    elif kind == "identical rows":
+        H[:], P[:] = H[0], P[0]
+    elif kind == "one-hot P":
+        P = np.eye(3)[rng.randint(3, size=12)]
+    elif kind == "zero embeddings":
+        H[:] = 0.0
+    return H, P
+
+
+@pytest.mark.parametrize(
+    "kind", ["duplicate rows", "identical rows", "one-hot P", "zero embeddings"]
+)
+@pytest.mark.parametrize("n_select", [1, 5, 12])
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_degenerate_inputs_never_crash_or_repeat(kind, n_select, task, rng):
+    H, P = _degenerate(kind, rng)
+    P = P if task == "classification" else None
+    P_lab = P[:2] if P is not None else None
+    for kwargs in ({}, {"H_labeled": H[:2], "P_labeled": P_lab}):
+        picks = bait_select(H, P, n_select, **kwargs)
+        assert len(picks) == n_select == len(set(picks))
+        assert all(0 <= i < len(H) for i in picks)
+
+
+def test_identical_rows_pick_lowest_indices_first():
+    # Every gain ties exactly: the forward pass takes rows in index order.
+    H = np.ones((6, 2))
+    P = np.full((6, 3), 1 / 3)
+    assert bait_select(H, P, 3, oversample=1) == [0, 1, 2]
+
+
+def test_working_memory_chunks_do_not_change_picks():
+    rng = np.random.RandomState(1)
+    H = rng.normal(size=(1500, 20))
+    P = softmax(rng.normal(size=(1500, 3)), axis=1)
+    want = bait_select(H, P, 5, H_labeled=H[:10], P_labeled=P[:10])
+    with config_context(working_memory=1):
+        assert bait_select(H, P, 5, H_labeled=H[:10], P_labeled=P[:10]) == want
+
+
+@pytest.mark.parametrize(
+    "kwargs, err, msg",
+    [
+        ({"n_select": 0}, ValueError, "n_select=0 should be in [1, n_samples=4]."),
+        ({"n_select": 5}, ValueError, "n_select=5 should be in [1, n_samples=4]."),
+        ({"n_select": 1.5}, TypeError, "n_select should be an int, got float."),
+        ({"lam": 0.0}, ValueError, "lam should be a positive real number, got 0.0."),
+        ({"oversample": 0}, ValueError, "oversample should be an int >= 1, got 0."),
+        ({"fisher": "none"}, ValueError, "fisher should be 'pool' or 'identity', got 'none'."),
+        ({"P": -np.eye(4, 2)}, ValueError, "P should hold probabilities, but it has negative"),
+        ({"P": np.ones((3, 2))}, ValueError, "P has 3 rows but H has 4; they should match."),
+        ({"H_labeled": np.ones((2, 3))}, ValueError, "H_labeled has 3 columns but H has 2."),
+        ({"P": np.full((4, 2), np.nan)}, ValueError, "Input P contains NaN."),
+    ],
+)
+def test_public_kernel_rejects_bad_input(kwargs, err, msg):
+    args = {"H": np.ones((4, 2)), "P": np.full((4, 2), 0.5), "n_select": 2, **kwargs}
+    with pytest.raises(err, match=re.escape(msg)):
+        bait_select(**args)
+
+
+def test_labeled_probabilities_must_come_with_labeled_embeddings():
+    H, P = np.ones((4, 2)), np.full((4, 2), 0.5)
+    with pytest.raises(ValueError, match="Pass P_labeled with H_labeled"):
+        bait_select(H, P, 2, H_labeled=H[:1])
+
+
+# --------------------------------------------------------------------------
+# The strategy
+
+
+def _classification(n_classes, seed=0):
+    X, y = make_classification(
+        200, 5, n_informative=4, n_redundant=0, n_classes=n_classes, random_state=seed
+    )
+    return X[:30], y[:30], X[30:]
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_strategy_matches_kernel_on_logistic_regression(n_classes):
+    X_lab, y_lab, X_pool = _classification(n_classes)
+    al = BAIT(LogisticRegression(max_iter=1000), device="numpy").fit(X_lab, y_lab)
+    idx = al.query(X_pool, batch_size=10)
+    assert idx.dtype == np.int64 and len(set(idx.tolist())) == 10
+    clf = al.estimator_
+    ones = np.ones((len(X_pool), 1))
+    H, P = np.hstack([X_pool, ones]), clf.predict_proba(X_pool)
+    H_lab, P_lab = np.hstack([X_lab, ones[:30]]), clf.predict_proba(X_lab)
+    assert P.shape[1] == n_classes  # K from the model's classes
+    assert idx.tolist() == bait_select(H, P, 10, H_labeled=H_lab, P_labeled=P_lab)
+
+
+def test_strategy_in_a_pipeline():
+    X_lab, y_lab, X_pool = _classification(3)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    al = BAIT(pipe, lam=0.5, oversample=1, fisher="identity", device="numpy")
+    idx = al.fit(X_lab, y_lab).query(X_pool, batch_size=7)
+    assert sorted(set(idx.tolist())) == sorted(idx.tolist()) and len(idx) == 7
+    assert al.score(X_lab, y_lab) == pipe.fit(X_lab, y_lab).score(X_lab, y_lab)
+
+
+def test_regression_picks_do_not_depend_on_the_targets():
+    # I(x) = h hᵀ ⊗ Σ⁻¹: 1-D and 2-D targets, any values, select the same rows.
+    X, y = make_regression(150, 4, n_targets=2, random_state=0)
+    one = BAIT(Ridge(), device="numpy").fit(X[:20], y[:20, 0]).query(X[20:], batch_size=8)
+    two = BAIT(Ridge(), device="numpy").fit(X[:20], y[:20]).query(X[20:], batch_size=8)
+    assert one.tolist() == two.tolist()
+    H = np.hstack([X, np.ones((150, 1))])
+    assert one.tolist() == bait_select(H[20:], None, 8, H_labeled=H[:20])
+
+
+def test_batch_equal_to_pool_and_oversample_beyond_pool():
+    X_lab, y_lab, X_pool = _classification(3)
+    al = BAIT(LogisticRegression(), oversample=5, device="numpy").fit(X_lab, y_lab)
+    assert sorted(al.query(X_pool[:9], batch_size=9).tolist()) == list(range(9))
+    assert len(set(al.query(X_pool[:9], batch_size=4).tolist())) == 4
+
+
+def test_strategy_survives_pickle_and_is_deterministic():
+    X_lab, y_lab, X_pool = _classification(3)
+    al = BAIT(LogisticRegression(), device="numpy").fit(X_lab, y_lab)
+    idx = al.query(X_pool, batch_size=5)
+    assert pickle.loads(pickle.dumps(al)).query(X_pool, batch_size=5).tolist() == idx.tolist()
+    assert al.query(X_pool, batch_size=5).tolist() == idx.tolist()
+
+
+@pytest.mark.parametrize(
+    "param, value",
+    [("lam", 0.0), ("lam", -1.0), ("oversample", 0), ("oversample", 1.5), ("fisher", "x")],
+)
+def test_invalid_parameters_raise(param, value):
+    X_lab, y_lab, _ = _classification(2)
+    al = BAIT(LogisticRegression(), **{param: value})
+    with pytest.raises(InvalidParameterError, match=f"The '{param}' parameter of BAIT"):
+        al.fit(X_lab, y_lab)
+
+
+def test_batch_larger_than_pool_raises():
+    X_lab, y_lab, X_pool = _classification(2)
+    al = BAIT(LogisticRegression(), device="numpy").fit(X_lab, y_lab)
+    with pytest.raises(ValueError, match=re.escape("batch_size=6 should be <= n_samples=5")):
+        al.query(X_pool[:5], batch_size=6)
+
+
+@pytest.mark.gpu
+def test_cuda_picks_match_numpy():
+    pytest.importorskip("torch")
+    X_lab, y_lab, X_pool = _classification(4)
+    base = BAIT(LogisticRegression(max_iter=1000), device="numpy").fit(X_lab, y_lab)
+    cuda = BAIT(LogisticRegression(max_iter=1000), device="cuda").fit(X_lab, y_lab)
+    assert cuda.query(X_pool, 10).tolist() == base.query(X_pool, 10).tolist()
