@@ -6,6 +6,7 @@ labelled set, then ``query`` the rows of an unlabelled pool to label next.
 
 from .base import BaseQueryStrategy
 from .strategies import (
+    BADGE,
     CoreSet,
     EntropySampling,
     LeastConfidence,
@@ -16,6 +17,7 @@ from .strategies import (
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "BADGE",
     "BaseQueryStrategy",
     "CoreSet",
     "EntropySampling",

@@ -5,11 +5,13 @@ valid input (``kcenter_greedy`` / ``_kcenter_greedy``).
 """
 
 from ._kcenter import kcenter_greedy
+from ._kmeanspp import kmeanspp_select
 from ._uncertainty import entropy_scores, least_confidence_scores, margin_scores, top_k
 
 __all__ = [
     "entropy_scores",
     "kcenter_greedy",
+    "kmeanspp_select",
     "least_confidence_scores",
     "margin_scores",
     "top_k",
