@@ -63,12 +63,19 @@ def _noise_tol(K, d):
     return 4.0 * (K + d + 2) * float(np.finfo(np.float64).eps)
 
 
-def _sq_dist_to(A, H, g_sq, c, tol, xp):
-    """Squared distance of every row's ``g`` to ``g_c``, clamped at 0."""
-    inner = (A @ A[c, :]) * (H @ H[c, :])
-    scale = g_sq + g_sq[c]
-    d2 = scale - 2.0 * inner
-    return xp.where(d2 <= tol * scale, 0.0, d2)
+def _sq_dist_to(A, H, g_sq, tol_g, c, tol, xp):
+    """Squared distance of every row's ``g`` to ``g_c``, clamped at 0.
+
+    ``tol_g = tol · g_sq``; values up to ``tol·(g_sq + g_sq[c])`` are rounding
+    noise and become 0. In-place steps keep the per-pick vector work small
+    next to the ``H @ h_c`` pass.
+    """
+    d2 = H @ H[c, :]
+    d2 *= A @ A[c, :]
+    d2 *= -2.0
+    d2 += g_sq
+    d2 += g_sq[c]
+    return xp.where(d2 <= tol_g + tol * g_sq[c], 0.0, d2)
 
 
 def _draw(d2, rng, chosen, xp):
@@ -117,6 +124,7 @@ def _kmeanspp_select(A, H, n_select, rng, xp, init="max_norm", return_d2=False):
     n = H.shape[0]
     tol = _noise_tol(A.shape[1], H.shape[1])
     g_sq = _row_sq_norms(A, xp) * _row_sq_norms(H, xp)
+    tol_g = tol * g_sq
     if init == "max_norm":
         first = int(xp.argmax(g_sq))  # lowest index on ties
     else:
@@ -124,7 +132,7 @@ def _kmeanspp_select(A, H, n_select, rng, xp, init="max_norm", return_d2=False):
     chosen = np.zeros(n, dtype=bool)  # on the host: one lookup per draw
     picks, history = [first], []
     chosen[first] = True
-    d2 = _sq_dist_to(A, H, g_sq, first, tol, xp)
+    d2 = _sq_dist_to(A, H, g_sq, tol_g, first, tol, xp)
     d2[first] = 0.0
     while True:
         if return_d2:
@@ -140,7 +148,7 @@ def _kmeanspp_select(A, H, n_select, rng, xp, init="max_norm", return_d2=False):
             break
         picks.append(idx)
         chosen[idx] = True
-        d2 = xp.minimum(d2, _sq_dist_to(A, H, g_sq, idx, tol, xp))
+        d2 = xp.minimum(d2, _sq_dist_to(A, H, g_sq, tol_g, idx, tol, xp))
         d2[idx] = 0.0
     return (picks, history) if return_d2 else picks
 
