@@ -68,11 +68,11 @@ README = HERE / "README_paper.md"
 
 PRESETS = {
     "quick": {
-        "pool": 2000,
+        "pool": 1000,
         "test": 2000,
         "repeats": 3,
         "rounds": 8,
-        "batch_sizes": (10, 40),
+        "batch_sizes": (10, 25),
         "initial": {"classification": 40, "regression": 20, "linear": 20},
         "models": {"classification": ("linear", "mlp"), "regression": ("linear",)},
         "classification": ("RandomSampling", "MarginSampling", "CoreSet", "BADGE", "BAIT"),
@@ -172,20 +172,21 @@ def plan(cfg, groups):
     """The settings to run: dicts with group, data, task, model, batch size, strategies."""
     cls_found, cls_missing = available(cfg["classification"])
     reg_found, reg_missing = available(REGRESSION_STRATEGIES)
+    # Cheapest and most telling first, so that an interrupted run (results are
+    # saved after every setting) still covers every group.
     settings = []
-    if "classification" in groups:
-        for data in CLASSIFICATION_SETS:
-            for kind in cfg["models"]["classification"]:
-                for B in cfg["batch_sizes"]:
-                    settings.append(("classification", data, "classification", kind, B, cls_found))
-    if "regression" in groups:
-        for data in REGRESSION_SETS:
-            for kind in cfg["models"]["regression"]:
-                for B in cfg["batch_sizes"]:
-                    settings.append(("regression", data, "regression", kind, B, reg_found))
     if "linear" in groups:
         for data in ("mnist-learned128", "mnist-random128"):
             settings.append(("linear", data, "classification", "linear", 10, cls_found))
+    for kind in cfg["models"]["classification"]:
+        if "classification" in groups:
+            for data in CLASSIFICATION_SETS:
+                for B in cfg["batch_sizes"]:
+                    settings.append(("classification", data, "classification", kind, B, cls_found))
+        if "regression" in groups and kind in cfg["models"]["regression"]:
+            for data in REGRESSION_SETS:
+                for B in cfg["batch_sizes"]:
+                    settings.append(("regression", data, "regression", kind, B, reg_found))
     return settings, sorted(set(cls_missing) | set(reg_missing))
 
 
@@ -328,6 +329,26 @@ def curve_table(collection, setting):
     return _table(["labels", *names], rows)
 
 
+def _verdict(entry):
+    """Which strategy the numbers favour: lowest column mean, most settings won."""
+    pn = entry["penalty_normal"]
+    means = dict(zip(pn["names"], pn["column_means"], strict=True))
+    low = min(means.values())
+    best = [n for n, v in means.items() if v == low]
+    wins = dict.fromkeys(pn["names"], 0)
+    for s, m in entry["per_setting"].items():
+        if entry["budgets"][s]:
+            top = min(m.values())
+            for n in (n for n, v in m.items() if v == top):
+                wins[n] += 1
+    won = ", ".join(f"{n} {k}" for n, k in sorted(wins.items(), key=lambda x: -x[1]))
+    return (
+        f"Lowest column mean (t > 1.96): {' and '.join(best)} ({low:.2f}). "
+        f"Settings where each strategy has the lowest mean error / random: {won} "
+        f"(of {sum(bool(b) for b in entry['budgets'].values())} with budgets; ties count for all)."
+    )
+
+
 def readme(collection, summary, preset, wall, missing, pngs, curves_to_plot, command):
     lines = [
         "# The papers' comparisons at CPU scale",
@@ -388,6 +409,8 @@ def readme(collection, summary, preset, wall, missing, pngs, curves_to_plot, com
                     )
                 ],
             ),
+            "",
+            _verdict(entry),
             "",
             "Penalty matrix (t > 1.96; row beats column):",
             "",
