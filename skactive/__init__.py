@@ -7,6 +7,7 @@ labelled set, then ``query`` the rows of an unlabelled pool to label next.
 from .base import BaseQueryStrategy
 from .strategies import (
     BADGE,
+    BAIT,
     CoreSet,
     EntropySampling,
     LeastConfidence,
@@ -18,6 +19,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "BADGE",
+    "BAIT",
     "BaseQueryStrategy",
     "CoreSet",
     "EntropySampling",

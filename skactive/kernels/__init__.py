@@ -4,11 +4,13 @@ Each kernel has a validated public function and a private twin that assumes
 valid input (``kcenter_greedy`` / ``_kcenter_greedy``).
 """
 
+from ._bait import bait_select
 from ._kcenter import kcenter_greedy
 from ._kmeanspp import kmeanspp_select
 from ._uncertainty import entropy_scores, least_confidence_scores, margin_scores, top_k
 
 __all__ = [
+    "bait_select",
     "entropy_scores",
     "kcenter_greedy",
     "kmeanspp_select",
