@@ -1,0 +1,114 @@
+"""Benchmark pages from ``benchmarks/``: the scripts' descriptions and their results.
+
+The benchmark scripts write their summaries to ``benchmarks/README*.md``;
+those files are the single source of the published figures. At build time
+each one becomes a page (``_generated/benchmarks/<stem>.md``, parsed by
+MyST), and ``_generated/benchmark_results.rst.txt`` holds the toctree that
+``benchmarks.rst`` includes, or a note when no results are in the checkout.
+``_generated/benchmark_scripts.rst.txt`` lists every ``benchmarks/*.py``
+script (except private helpers) with its own docstring, so the commands on
+the page are the scripts' own.
+
+Images referenced by a README are copied next to its page when they exist
+in the checkout (results are usually git-ignored) and replaced by a note
+when they do not, so a fresh clone still builds with ``-W``.
+"""
+
+import ast
+import re
+import shutil
+from pathlib import Path
+
+_IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
+
+
+def _write_if_changed(path, text):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+def _readmes(bench_dir):
+    files = sorted(Path(bench_dir).glob("README*.md"))
+    # README.md (the overview) first, then README_<topic>.md alphabetically.
+    return sorted(files, key=lambda p: (p.name != "README.md", p.name))
+
+
+def _page(readme, out_dir):
+    text = readme.read_text()
+
+    def image(match):
+        alt, target = match.groups()
+        if re.match(r"^[a-z]+://", target):
+            return f"*(external figure not shown: {target})*"
+        src = (readme.parent / target).resolve()
+        if not src.is_file():
+            return f"*(figure `{target}` is not in this checkout; rerun the benchmark to make it)*"
+        dest = out_dir / "figures" / src.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if not dest.exists() or dest.read_bytes() != src.read_bytes():
+            shutil.copyfile(src, dest)
+        return f"![{alt}](figures/{src.name})"
+
+    body = _IMAGE.sub(image, text)
+    source = f"benchmarks/{readme.name}"
+    note = (
+        f"\n```{{note}}\nThis page is `{source}` from the repository, written by the "
+        "benchmark script named in it; the machine and the command of every figure are "
+        "stated there.\n```\n\n"
+    )
+    # Put the note after the first heading so the page keeps its title.
+    lines = body.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith("# "):
+            return "".join(lines[: i + 1]) + note + "".join(lines[i + 1 :])
+    return f"# {readme.stem}\n" + note + body
+
+
+def _scripts(bench_dir, root):
+    out = []
+    for path in sorted(Path(bench_dir).glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        doc = ast.get_docstring(ast.parse(path.read_text())) or "(no description)"
+        title = f"``{path.relative_to(root)}``"
+        out += [title, "-" * len(title), "", ".. code-block:: text", ""]
+        out += [f"   {line}".rstrip() for line in doc.splitlines()]
+        out.append("")
+    if not out:
+        out = ["No benchmark scripts are in this checkout.", ""]
+    return "\n".join(out) + "\n"
+
+
+def write_benchmark_pages(srcdir, root):
+    """Write the generated benchmark pages; return the list of README pages."""
+    srcdir, root = Path(srcdir), Path(root)
+    bench_dir = root / "benchmarks"
+    out_dir = srcdir / "_generated" / "benchmarks"
+    pages = []
+    for readme in _readmes(bench_dir) if bench_dir.is_dir() else []:
+        _write_if_changed(out_dir / f"{readme.stem}.md", _page(readme, out_dir))
+        pages.append(readme.stem)
+    # Drop pages whose README has gone, so no orphan document warns.
+    if out_dir.is_dir():
+        for old in out_dir.glob("*.md"):
+            if old.stem not in pages:
+                old.unlink()
+    if pages:
+        toc = [".. toctree::", "   :maxdepth: 2", ""]
+        toc += [f"   _generated/benchmarks/{stem}" for stem in pages]
+    else:
+        toc = [
+            ".. note::",
+            "",
+            "   No benchmark results are in this checkout yet. Run the scripts below;",
+            "   they write their summaries to ``benchmarks/README*.md``, which appear",
+            "   here at the next build.",
+        ]
+    _write_if_changed(srcdir / "_generated" / "benchmark_results.rst.txt", "\n".join(toc) + "\n")
+    _write_if_changed(
+        srcdir / "_generated" / "benchmark_scripts.rst.txt",
+        _scripts(bench_dir, root) if bench_dir.is_dir() else "",
+    )
+    return pages
