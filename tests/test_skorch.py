@@ -423,9 +423,18 @@ def test_badge_equals_kmeanspp_kernel(data, seed):
     assert_array_equal(al.query(data["X_pool"], batch_size=10), expected)
 
 
-def test_bait_equals_fisher_kernel(data):
+@pytest.mark.parametrize("task", ["clf", "reg"])
+def test_bait_equals_fisher_kernel(data, task):
     pytest.importorskip("skactive.strategies._bait")
-    pytest.skip("BAIT kernel signature not known yet")
+    from skactive.kernels._bait import _bait_select
+
+    al = _fit(BAIT(_classifier() if task == "clf" else _regressor(), device="numpy"), task, data)
+    H, P = _pool_outputs(al, data["X_pool"])
+    H_lab, P_lab = _pool_outputs(al, data["X_lab"])
+    if task == "reg":
+        P = P_lab = None  # regression: the Fisher information needs H only
+    expected = _bait_select(H, P, 10, H_lab, P_lab, 1.0, 2, "pool", np)
+    assert_array_equal(al.query(data["X_pool"], batch_size=10), expected)
 
 
 # --------------------------------------------------------------------------

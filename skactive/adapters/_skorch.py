@@ -123,8 +123,9 @@ class SkorchAdapter(BaseAdapter):
 
     @classmethod
     def supports(cls, estimator):
-        types = _skorch_types("NeuralNetClassifier", "NeuralNetRegressor")
-        types += _skorch_types("NeuralNetBinaryClassifier")
+        types = _skorch_types(
+            "NeuralNetClassifier", "NeuralNetRegressor", "NeuralNetBinaryClassifier"
+        )
         return bool(types) and isinstance(estimator, types)
 
     @property
