@@ -9,9 +9,12 @@ MyST), and ``_generated/benchmark_results.rst.txt`` holds the toctree that
 script (except private helpers) with its own docstring, so the commands on
 the page are the scripts' own.
 
-Images referenced by a README are copied next to its page when they exist
-in the checkout (results are usually git-ignored) and replaced by a note
-when they do not, so a fresh clone still builds with ``-W``.
+The READMEs are written for GitHub, so each page is adapted to build with
+``-W`` from a fresh clone: images are copied next to the page when they exist
+in the checkout (results are usually git-ignored) and replaced by a note when
+they do not; links to repository files become their path in backticks; the
+first heading becomes the page title (one is added if the README has no H1)
+and heading levels never skip (MyST warns on both).
 """
 
 import ast
@@ -35,10 +38,12 @@ def _readmes(bench_dir):
     return sorted(files, key=lambda p: (p.name != "README.md", p.name))
 
 
-def _page(readme, out_dir):
-    text = readme.read_text()
+_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\(([^)\s]+)\)")
+_HEADING = re.compile(r"^(#{1,6})(\s.*)$")
 
-    def image(match):
+
+def _image(readme, out_dir):
+    def replace(match):
         alt, target = match.groups()
         if re.match(r"^[a-z]+://", target):
             return f"*(external figure not shown: {target})*"
@@ -51,19 +56,50 @@ def _page(readme, out_dir):
             shutil.copyfile(src, dest)
         return f"![{alt}](figures/{src.name})"
 
-    body = _IMAGE.sub(image, text)
-    source = f"benchmarks/{readme.name}"
-    note = (
-        f"\n```{{note}}\nThis page is `{source}` from the repository, written by the "
-        "benchmark script named in it; the machine and the command of every figure are "
-        "stated there.\n```\n\n"
-    )
-    # Put the note after the first heading so the page keeps its title.
+    return replace
+
+
+def _link(match):
+    """Links to files of the repository become their path: the site has no such pages."""
+    text, target = match.groups()
+    if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+        return match.group(0)
+    return f"{text} (`benchmarks/{target}`)"
+
+
+def _headings(lines):
+    """Make the first heading H1 and never skip a level (MyST warns on both)."""
+    out, level, fence = [], 0, None
+    for line in lines:
+        stripped = line.lstrip()
+        if stripped.startswith(("```", "~~~")):
+            marker = stripped[:3]
+            fence = None if fence == marker else (fence or marker)
+        match = None if fence else _HEADING.match(line)
+        if match:
+            new = 1 if level == 0 else min(len(match.group(1)), level + 1)
+            line = "#" * new + match.group(2) + ("\n" if line.endswith("\n") else "")
+            level = new
+        out.append(line)
+    return out
+
+
+def _page(readme, out_dir):
+    body = _IMAGE.sub(_image(readme, out_dir), readme.read_text())
+    body = _LINK.sub(_link, body)
     lines = body.splitlines(keepends=True)
-    for i, line in enumerate(lines):
-        if line.startswith("# "):
-            return "".join(lines[: i + 1]) + note + "".join(lines[i + 1 :])
-    return f"# {readme.stem}\n" + note + body
+    headings = [line for line in lines if _HEADING.match(line)]
+    if not headings or not headings[0].startswith("# "):
+        lines[:0] = [f"# Benchmark results: {readme.name}\n", "\n"]
+    lines = _headings(lines)
+    note = (
+        f"\n```{{note}}\nThis page is `benchmarks/{readme.name}` from the repository, written "
+        "by the benchmark script named in it; the machine and the command of every figure "
+        "are stated there.\n```\n\n"
+    )
+    # The note goes right after the title.
+    title = next(i for i, line in enumerate(lines) if line.startswith("# "))
+    return "".join(lines[: title + 1]) + note + "".join(lines[title + 1 :])
 
 
 def _scripts(bench_dir, root):
