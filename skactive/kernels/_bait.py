@@ -88,7 +88,8 @@ class _Rows:
 
     def minv_factor(self, Minv, i):
         """``M⁻¹ V_i`` (Kd × K) from the block structure, O((Kd)²)."""
-        hats = self.xp.reshape(Minv, (Minv.shape[0], self.K, self.d)) @ self.H[i, :]
+        xp, D = self.xp, Minv.shape[0]
+        hats = xp.reshape(xp.reshape(Minv, (D * self.K, self.d)) @ self.H[i, :], (D, self.K))
         return _mm(hats, self.factor(i))
 
     def initial_state(self, Minv, N):
@@ -121,8 +122,8 @@ class _SoftmaxRows(_Rows):
         self.K = P.shape[1]
         nd2 = self.d * (self.d + 1) // 2
         self.quad_row_bytes = 8 * (3 * nd2 + 6 * self.K * self.K)
-        # Pair-product chunks are n × d²/2: keep them far below working_memory.
-        self.quad_rows = 1024
+        # Pair-product chunks are d²/2 per row: keep them cache-sized.
+        self.quad_rows = 512
 
     def take(self, rows):
         xp = self.xp
@@ -155,7 +156,7 @@ class _SoftmaxRows(_Rows):
         """Upper-triangle pairs of classes and of features: host lookups, device indices."""
         ia, ib, pos_k = _pair_positions(self.K)
         ja, jb, pos_d = _pair_positions(self.d)
-        dev = [_index(a, self.xp, self.H) for a in (ia, ib, ja, jb, pos_k)]
+        dev = [_index(a, self.xp, self.H) for a in (ia, ib, pos_k)]
         return (ia, ib, ja, jb, pos_k, pos_d), dev
 
     def fisher_sum(self):
@@ -166,10 +167,10 @@ class _SoftmaxRows(_Rows):
         mirrored. Never the reference's per-row Kd×Kd temporaries.
         """
         xp, K, d = self.xp, self.K, self.d
-        (ia, _, ja, _, pos_k, pos_d), (ia_, ib_, ja_, jb_, _) = self.pairs
+        (ia, _, ja, _, pos_k, pos_d), (ia_, ib_, _) = self.pairs
         T = xp.zeros((ia.size, ja.size), dtype=self.H.dtype, **_device_kw(self.H))
         for sl in _chunks(self.n, self.quad_row_bytes, self.quad_rows):
-            T = T + self.weights(sl, ia_, ib_).mT @ _pair_products(self.H[sl, :], ja_, jb_, xp)
+            T = T + (_pair_products(self.H[sl, :], xp) @ self.weights(sl, ia_, ib_)).mT
         grid = pos_k[:, None, :, None] * ja.size + pos_d[None, :, None, :]
         F = xp.take(xp.reshape(T, (-1,)), _index(grid, xp, self.H))
         return xp.reshape(F, (K * d, K * d))
@@ -186,8 +187,8 @@ class _SoftmaxRows(_Rows):
         packed blocks: half the multiplications of ``(I ⊗ h)ᵀ A (I ⊗ h)``.
         """
         xp, K = self.xp, self.K
-        (ia, *_), (_, _, ja_, jb_, unpack) = self.pairs
-        quads = _pair_products(self.H[sl, :], ja_, jb_, xp) @ packed
+        (ia, *_), (_, _, unpack) = self.pairs
+        quads = _pair_products(self.H[sl, :], xp).mT @ packed
         shape = (quads.shape[0], K, K)
         blocks = range(0, quads.shape[1], ia.size)
         return [
@@ -231,9 +232,20 @@ class _LinearRows(_Rows):
         return [self.xp.reshape(self.xp.sum((Hs @ A) * Hs, axis=1), (m, 1, 1)) for A in mats]
 
 
-def _pair_products(H, ja, jb, xp):
-    """Row-wise products ``h_j h_k`` for the index pairs ``(ja, jb)``: (m, n_pairs)."""
-    return xp.take(H, ja, axis=1) * xp.take(H, jb, axis=1)
+def _pair_products(H, xp):
+    """Products ``h_j h_k`` for ``j <= k`` (``np.triu_indices`` order), transposed: (d(d+1)/2, m).
+
+    Built in contiguous row blocks of the transposed buffer (a gather, or
+    column blocks, would pass over it several times).
+    """
+    m, d = H.shape
+    Ht = H.mT
+    out = xp.empty((d * (d + 1) // 2, m), dtype=H.dtype, **_device_kw(H))
+    start = 0
+    for j in range(d):
+        out[start : start + d - j, :] = Ht[j : j + 1, :] * Ht[j:, :]
+        start += d - j
+    return out
 
 
 def _pack_blocks(A, pairs, K, d, xp):
@@ -287,20 +299,25 @@ def _small_inverse(S, xp):
 
 
 def _gain_bounds(G, R, xp):
-    """Bounds on the gain ``tr((I + G)⁻¹R)`` of each row, O(K²) per row.
+    """Bounds on the gain ``tr((I + G)⁻¹R)`` of each row from three traces, O(K³) per row.
 
-    In G's eigenbasis the gain is ``Σ w_i / (1 + g_i)`` with ``w_i >= 0``,
-    ``Σ w_i = tr R`` and ``Σ w_i g_i = tr(GR)``. As ``1/(1+g)`` is convex,
-    Jensen gives ``tr(R)² / (tr R + tr GR)`` from below and the chord over
-    ``[0, ‖G‖_F]`` gives ``tr R − tr(GR) / (1 + ‖G‖_F)`` from above.
+    In G's eigenbasis the gain is ``Σ w_i f(g_i)``, ``f(g) = 1/(1+g)``, with
+    ``w_i >= 0``, ``g_i >= 0`` and moments ``m0 = Σ w_i = tr R``,
+    ``m1 = Σ w_i g_i = tr(GR)``, ``m2 = Σ w_i g_i² = tr(G²R)``. As f is convex,
+    Jensen gives ``m0² / (m0 + m1)`` from below. As f's third derivative is
+    negative, the quadratic through ``f(0)`` that touches f at ``t`` lies above
+    f on ``g >= 0``; its weighted sum, least at ``t = m2/m1``, is the upper
+    bound ``m0 − m1² / (m1 + m2)``. Both are exact when R lives on one
+    eigenvalue of G. The upper bound carries a ``1e-10 · tr R`` slack for
+    round-off in G and R.
     """
-    tr_R = xp.sum(xp.linalg.diagonal(R), axis=1)
-    tr_GR = xp.sum(G * R, axis=(1, 2))
-    denom = tr_R + tr_GR
-    safe = xp.where(denom > 0, denom, xp.ones_like(denom))
-    lower = xp.where(denom > 0, tr_R * tr_R / safe, xp.zeros_like(denom))
-    upper = tr_R - tr_GR / (1.0 + xp.sqrt(xp.sum(G * G, axis=(1, 2))))
-    return lower, upper
+    m0 = xp.sum(xp.linalg.diagonal(R), axis=1)
+    m1 = xp.sum(G * R, axis=(1, 2))
+    m2 = xp.sum(_mm(G, G) * R, axis=(1, 2))
+    zero, one = xp.zeros_like(m0), xp.ones_like(m0)
+    lower = xp.where(m0 + m1 > 0, m0 * m0 / xp.where(m0 + m1 > 0, m0 + m1, one), zero)
+    drop = xp.where(m1 + m2 > 0, m1 * m1 / xp.where(m1 + m2 > 0, m1 + m2, one), zero)
+    return lower, m0 - drop + 1e-10 * xp.abs(m0)
 
 
 class _State:
@@ -377,18 +394,31 @@ class _State:
         """
         xp, rows = self.xp, self.rows
         W = rows.minv_factor(self.Minv, i)
-        FW = W if self.F is None else self.F @ W
-        # U = V_xᵀW and T = V_xᵀZ from one GEMM over the rows: one pass over H.
-        Yr = rows.hat_matrix(xp.concat([W, self.Minv @ FW], axis=1))
-        Ui = rows.project(Yr, slice(i, i + 1))[0, :, : rows.K]
+        Ui = rows.project(rows.hat_matrix(W), slice(i, i + 1))[0, :, :]
         # ±I + G_i: eigenvalues >= 1 forward, in (-1, 0) backward (M ⪰ λI + V_iV_iᵀ).
         C = _small_inverse(self.sign * _eye(rows.K, Ui, xp) + 0.5 * (Ui + Ui.mT), xp)
-        self.Minv -= _mm(W, C) @ W.mT  # in place: M⁻¹ is Kd × Kd
+        FW = W if self.F is None else self.F @ W
+        Z = self._downdate(W, C, FW)
+        # U = V_xᵀW and T = V_xᵀZ from one GEMM over the rows: one pass over H.
+        Yr = rows.hat_matrix(xp.concat([W, Z], axis=1))
         if drop:
             self._drop(i)
         half_Q = 0.5 * (W.mT @ FW)
         for sl in self._chunks():
             self._update(sl, Yr, C, half_Q)
+
+    def _downdate(self, W, C, FW):
+        """``Z = M⁻¹FW``, then ``M⁻¹ ← M⁻¹ − W C Wᵀ`` in place, one block of rows at a time.
+
+        Each block of the Kd × Kd ``M⁻¹`` is read once for both, while in cache.
+        """
+        xp, D = self.xp, self.Minv.shape[0]
+        WC = _mm(W, C)
+        Z = xp.empty_like(W)
+        for rs in _chunks(D, 8 * D, 256):
+            Z[rs, :] = self.Minv[rs, :] @ FW
+            self.Minv[rs, :] -= WC[rs, :] @ W.mT
+        return Z
 
     def _update(self, sl, Yr, C, half_Q):
         K = self.rows.K
