@@ -68,16 +68,6 @@ def load_mnist():
     return X[:N_TRAIN], y[:N_TRAIN], X[N_TRAIN:], y[N_TRAIN:]
 
 
-def strategy_class(key):
-    """The strategy class for ``key``; BADGE/BAIT may live only in their modules so far."""
-    name = STRATEGIES[key]
-    cls = getattr(skactive, name, None)
-    if cls is None:
-        module = __import__(f"skactive.strategies._{key}", fromlist=[name])
-        cls = getattr(module, name)
-    return cls
-
-
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rounds", type=int, default=3)
@@ -120,7 +110,9 @@ def make_strategy(key, args):
         batch_size=64,
         iterator_valid__batch_size=4096,  # inference: large batches, one pass
     )
-    return strategy_class(key)(net, random_state=args.seed, device=args.kernel_device)
+    return getattr(skactive, STRATEGIES[key])(
+        net, random_state=args.seed, device=args.kernel_device
+    )
 
 
 def _epochs(strategy):

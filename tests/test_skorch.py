@@ -1,6 +1,5 @@
 """skorch nets inside skactive: the adapter, the strategies and the papers' training setup."""
 
-import importlib
 import pickle
 import re
 import subprocess
@@ -20,6 +19,8 @@ skorch = pytest.importorskip("skorch")
 from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier, NeuralNetRegressor  # noqa: E402
 
 from skactive import (  # noqa: E402
+    BADGE,
+    BAIT,
     CoreSet,
     EntropySampling,
     LeastConfidence,
@@ -28,7 +29,9 @@ from skactive import (  # noqa: E402
 )
 from skactive.adapters import SkorchAdapter, get_adapter  # noqa: E402
 from skactive.exceptions import UnsupportedEstimatorError  # noqa: E402
+from skactive.kernels._bait import _bait_select  # noqa: E402
 from skactive.kernels._kcenter import _kcenter_greedy  # noqa: E402
+from skactive.kernels._kmeanspp import _gradient_factor, _kmeanspp_select  # noqa: E402
 from skactive.nn import (  # noqa: E402
     GradientValueClipping,
     PaperMLP,
@@ -36,18 +39,6 @@ from skactive.nn import (  # noqa: E402
     make_paper_mlp,
     make_paper_mlp_regressor,
 )
-
-
-def _optional(module, name):
-    """A strategy class from a module that may not exist yet (BADGE, BAIT)."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
-BADGE = _optional("skactive.strategies._badge", "BADGE")
-BAIT = _optional("skactive.strategies._bait", "BAIT")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -319,9 +310,16 @@ def test_skorch_detected_without_importing_it():
 # --------------------------------------------------------------------------
 # The per-strategy battery on skorch-wrapped classifiers and regressors
 
-CLF_STRATEGIES = [RandomSampling, MarginSampling, EntropySampling, LeastConfidence, CoreSet]
-CLF_STRATEGIES += [cls for cls in (BADGE, BAIT) if cls is not None]
-REG_STRATEGIES = [RandomSampling, CoreSet] + ([BAIT] if BAIT is not None else [])
+CLF_STRATEGIES = [
+    RandomSampling,
+    MarginSampling,
+    EntropySampling,
+    LeastConfidence,
+    CoreSet,
+    BADGE,
+    BAIT,
+]
+REG_STRATEGIES = [RandomSampling, CoreSet, BAIT]
 CASES = [(cls, "clf") for cls in CLF_STRATEGIES] + [(cls, "reg") for cls in REG_STRATEGIES]
 
 
@@ -412,9 +410,6 @@ def test_coreset_equals_kcenter_kernel(data):
 
 @pytest.mark.parametrize("seed", [0, 7])
 def test_badge_equals_kmeanspp_kernel(data, seed):
-    pytest.importorskip("skactive.strategies._badge")
-    from skactive.kernels._kmeanspp import _gradient_factor, _kmeanspp_select
-
     al = BADGE(_classifier(), random_state=seed, device="numpy")
     al.fit(data["X_lab"], data["y_clf"])
     H, P = _pool_outputs(al, data["X_pool"])
@@ -425,9 +420,6 @@ def test_badge_equals_kmeanspp_kernel(data, seed):
 
 @pytest.mark.parametrize("task", ["clf", "reg"])
 def test_bait_equals_fisher_kernel(data, task):
-    pytest.importorskip("skactive.strategies._bait")
-    from skactive.kernels._bait import _bait_select
-
     al = _fit(BAIT(_classifier() if task == "clf" else _regressor(), device="numpy"), task, data)
     H, P = _pool_outputs(al, data["X_pool"])
     H_lab, P_lab = _pool_outputs(al, data["X_lab"])
@@ -552,7 +544,7 @@ def test_gradient_value_clipping_bounds_every_entry(data):
 
 def test_paper_mlp_layout_and_embedding(data):
     net = make_paper_mlp(4, 3, width=16, lr=0.05, max_epochs=50, random_state=0)
-    al = BADGE(net, random_state=0) if BADGE is not None else MarginSampling(net)
+    al = BADGE(net, random_state=0)
     al.fit(data["X_lab"], data["y_clf"])
     module = al.estimator_.module_
     assert isinstance(module, PaperMLP) and module.head.bias is None
@@ -595,8 +587,7 @@ def test_cuda_outputs_stay_on_the_device(data):
     assert H_b.device.type == P_b.device.type == "cuda"
     assert_allclose(P.cpu().numpy(), al.estimator_.predict_proba(data["X_pool"]), rtol=1e-5)
     # The kernels on the device pick what the numpy kernels pick from the same H, P.
-    strategies = [MarginSampling, CoreSet] + ([BADGE] if BADGE is not None else [])
-    for cls in strategies:
+    for cls in (MarginSampling, CoreSet, BADGE, BAIT):
         al = cls(_classifier(device="cuda"), random_state=0, device="cuda")
         al.fit(data["X_lab"], data["y_clf"])
         on_device = al.query(data["X_pool"], 8)
