@@ -281,10 +281,14 @@ def test_module_without_linear_raises_in_fit(data):
 
 
 def test_layer_never_called_raises(data):
+    # 'spare' is the last nn.Linear registered, so also the automatic choice.
     net = _classifier(module=SpareLayerNet, max_epochs=1).fit(data["X_lab"], data["y_clf"])
-    with pytest.raises(ValueError, match="'spare' given by the 'layer' parameter"):
-        SkorchAdapter(net, layer="spare").embed(data["X_pool"])
+    msg = "SkorchAdapter's embedding layer 'spare' was not called in the forward pass"
+    for adapter in (SkorchAdapter(net), SkorchAdapter(net, layer="spare")):
+        with pytest.raises(ValueError, match=re.escape(msg)):
+            adapter.embed(data["X_pool"])
     assert _no_hooks(net)
+    assert SkorchAdapter(net, layer="head").embed(data["X_pool"]).shape == (40, 9)
 
 
 def test_unfitted_net_raises_not_fitted(data):

@@ -143,7 +143,7 @@ class SkorchAdapter(BaseAdapter):
                 return len(net.classes_)
             except AttributeError:  # y was given as a Dataset or tensor: no classes_
                 pass
-        name, head = _last_linear(net.module_)
+        _, head = _last_linear(net.module_)
         if head is None:
             raise AttributeError(
                 f"SkorchAdapter cannot tell the number of outputs of "
@@ -211,8 +211,9 @@ class SkorchAdapter(BaseAdapter):
                 out = out[0] if isinstance(out, tuple) else out
                 if not seen:
                     raise ValueError(
-                        f"The layer {name!r} given by the 'layer' parameter of SkorchAdapter "
-                        "was not called in the module's forward pass."
+                        f"SkorchAdapter's embedding layer {name!r} was not called in the "
+                        "forward pass; name the layer to use with the 'layer' parameter or a "
+                        f"'{LAYER_ATTRIBUTE}' attribute on the module."
                     )
                 H.append(seen.pop().reshape(len(out), -1))
                 P.append(nonlin(out).reshape(len(out), -1))
