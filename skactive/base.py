@@ -147,8 +147,10 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator):
         # takes input check_array would reject: leave X to the model then.
         if not hasattr(self.estimator_, "n_features_in_"):
             return X_pool
-        X_pool = check_array(
-            X_pool, input_name="X_pool", estimator=self, accept_sparse=("csr", "csc")
+        # Check a converted copy but hand the model the original: a DataFrame
+        # keeps its column names for the wrapped pipeline.
+        check_array(
+            X_pool, input_name="X_pool", estimator=self, accept_sparse=("csr", "csc"), dtype=None
         )
         validate_data(self, X_pool, reset=False, skip_check_array=True)
         return X_pool

@@ -4,6 +4,7 @@ import inspect
 import io
 import pickle
 import re
+import warnings
 
 import joblib
 import numpy as np
@@ -185,3 +186,17 @@ def test_delegates_prediction_methods(name, clf_data):
     assert np.allclose(al.decision_function(X_pool), reference.decision_function(X_pool))
     assert al.score(X, y) == reference.score(X, y)
     assert np.array_equal(al.classes_, reference.classes_)
+
+
+@pytest.mark.parametrize("name", CLASSIFICATION)
+def test_dataframe_pool_keeps_feature_names(name, clf_data):
+    pd = pytest.importorskip("pandas")
+    X, y, X_pool = clf_data
+    columns = [f"f{i}" for i in range(X.shape[1])]
+    al = make(name, random_state=0).fit(pd.DataFrame(X, columns=columns), y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names"
+        idx = al.query(pd.DataFrame(X_pool, columns=columns), 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a bare array now warns, as in scikit-learn
+        assert np.array_equal(idx, al.query(X_pool, 5))
