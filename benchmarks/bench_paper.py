@@ -66,6 +66,10 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 README = HERE / "README_paper.md"
 
+REGRESSION_STRATEGIES = ("RandomSampling", "CoreSet", "BAIT")
+CLASSIFICATION_SETS = ("mnist", "letter", "kropt")
+REGRESSION_SETS = ("mnist", "nyc_weather", "diamonds")
+
 PRESETS = {
     "quick": {
         "pool": 1000,
@@ -75,6 +79,9 @@ PRESETS = {
         "batch_sizes": (10, 25),
         "initial": {"classification": 40, "regression": 20, "linear": 20},
         "models": {"classification": ("linear", "mlp"), "regression": ("linear",)},
+        # BAIT on letter's MLP (K = 26, K·d = 3354) alone takes longer than the
+        # whole quick budget on 2 cores; the full preset has it.
+        "mlp_sets": ("mnist", "kropt"),
         "classification": ("RandomSampling", "MarginSampling", "CoreSet", "BADGE", "BAIT"),
         "representation_rows": 5000,
         "representation_epochs": 20,
@@ -87,6 +94,7 @@ PRESETS = {
         "batch_sizes": (10, 50, 100),
         "initial": {"classification": 100, "regression": 50, "linear": 20},
         "models": {"classification": ("linear", "mlp"), "regression": ("linear", "mlp")},
+        "mlp_sets": CLASSIFICATION_SETS + REGRESSION_SETS,
         "classification": (
             "RandomSampling",
             "LeastConfidence",
@@ -100,9 +108,6 @@ PRESETS = {
         "representation_epochs": 50,
     },
 }
-REGRESSION_STRATEGIES = ("RandomSampling", "CoreSet", "BAIT")
-CLASSIFICATION_SETS = ("mnist", "letter", "kropt")
-REGRESSION_SETS = ("mnist", "nyc_weather", "diamonds")
 
 
 def available(names):
@@ -181,28 +186,53 @@ def plan(cfg, groups):
     for kind in cfg["models"]["classification"]:
         if "classification" in groups:
             for data in CLASSIFICATION_SETS:
+                if kind == "mlp" and data not in cfg["mlp_sets"]:
+                    continue
                 for B in cfg["batch_sizes"]:
                     settings.append(("classification", data, "classification", kind, B, cls_found))
         if "regression" in groups and kind in cfg["models"]["regression"]:
             for data in REGRESSION_SETS:
+                if kind == "mlp" and data not in cfg["mlp_sets"]:
+                    continue
                 for B in cfg["batch_sizes"]:
                     settings.append(("regression", data, "regression", kind, B, reg_found))
     return settings, sorted(set(cls_missing) | set(reg_missing))
 
 
-def run(preset, groups, n_jobs, seed, only=None):
+def _label(setting):
+    group, data, _, kind, B, _ = setting
+    if group == "regression" and data == "mnist":
+        data = "mnist-onehot"  # the BAIT paper's regression on np.eye(10)[y]
+    return f"{data}/B={B}/{kind}"
+
+
+def run(preset, groups, n_jobs, seed, only=None, resume=False):
+    """Run the preset's settings; return the results, missing strategies and wall seconds.
+
+    The wall time is this run's plus, with ``resume``, the recorded time of
+    every setting taken over from an earlier, interrupted run.
+    """
     cfg = PRESETS[preset]
     settings, missing = plan(cfg, groups)
     if only:
-        settings = [s for s in settings if any(o in f"{s[1]}/B={s[4]}/{s[3]}" for o in only)]
+        settings = [s for s in settings if any(o in _label(s) for o in only)]
     for name in missing:
         print(f"note: {name} is not in this skactive; left out of every setting", file=sys.stderr)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"paper_{preset}.json"
-    collection = ResultCollection()
+    collection, earlier, done = ResultCollection(), 0.0, {}
+    if resume and out.exists():
+        planned = {_label(s) for s in settings}
+        kept = [r for r in ResultCollection.load(out) if r.setting in planned]
+        collection.extend(kept)
+        done = {r.setting: r.info.get("setting_seconds", 0.0) for r in kept}
+        earlier = sum(done.values())
+        settings = [s for s in settings if _label(s) not in done]
+        print(f"resuming: {len(done)} settings done earlier in {earlier:.0f} s", flush=True)
     cache, reps = {}, None
     start = time.perf_counter()
-    for group, data, task, kind, B, classes in settings:
+    for setting in settings:
+        group, data, task, kind, B, classes = setting
         t0 = time.perf_counter()
         if data.startswith("mnist-") and data.endswith("128"):
             reps = reps or representations(cfg, seed)
@@ -214,7 +244,7 @@ def run(preset, groups, n_jobs, seed, only=None):
             arrays = cache[key]
         est = model(kind, task)
         strategies = {name: cls(est, device="numpy") for name, cls in classes.items()}
-        label = f"{data}/B={B}/{kind}"
+        label = _label(setting)
         with warnings.catch_warnings(), threadpool_limits(limits=1):
             # Small labelled sets stop the solvers early; expected, and noisy.
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -231,10 +261,11 @@ def run(preset, groups, n_jobs, seed, only=None):
             )
         for r in res:
             r.info["group"] = group
+            r.info["setting_seconds"] = time.perf_counter() - t0
         collection.extend(res)
         collection.save(out)  # after every setting, so an interrupted run keeps its results
         print(f"{label:32s} {time.perf_counter() - t0:7.1f} s", flush=True)
-    return collection, missing, time.perf_counter() - start
+    return collection, missing, earlier + time.perf_counter() - start, len(done)
 
 
 def group_curves(collection, group):
@@ -370,6 +401,13 @@ def readme(collection, summary, preset, wall, missing, pngs, curves_to_plot, com
         "(lower is better).",
         "",
     ]
+    if summary.get("resumed_settings"):
+        lines += [
+            f"The run was resumed: {summary['resumed_settings']} settings come from an "
+            "earlier, interrupted run (same settings and seeds), and their "
+            "recorded times are included in the total above.",
+            "",
+        ]
     if missing:
         lines += [
             f"**Not run:** {', '.join(missing)} (not exported by `skactive` when this ran).",
@@ -487,32 +525,41 @@ def main(argv=None):
     parser.add_argument(
         "--summarise", action="store_true", help="only rebuild the summary from saved results"
     )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the settings already in results/paper_<preset>.json and run the others",
+    )
     args = parser.parse_args(argv)
     if not os.environ.get("SKACTIVE_DATA"):
         parser.error("set SKACTIVE_DATA to the folder of the data sets (see shared/data/README.md)")
     groups = [g for g in args.groups.split(",") if g]
     start = time.perf_counter()
+    command = ("python benchmarks/bench_paper.py " + " ".join(argv or sys.argv[1:])).strip()
+    previous = RESULTS / f"paper_{args.preset}_summary.json"
     if args.summarise:
         collection = ResultCollection.load(RESULTS / f"paper_{args.preset}.json")
         missing = [n for n in ("BADGE", "BAIT") if n not in collection.strategies]
-        previous = RESULTS / f"paper_{args.preset}_summary.json"
-        wall = json.loads(previous.read_text())["wall_seconds"] if previous.exists() else 0.0
+        # Keep the facts of the run that produced the results.
+        before = json.loads(previous.read_text()) if previous.exists() else {}
+        wall = before.get("wall_seconds", 0.0)
+        resumed = before.get("resumed_settings", 0)
+        command = before.get("command", command)
     else:
-        collection, missing, wall = run(
+        collection, missing, wall, resumed = run(
             args.preset,
             groups,
             args.n_jobs,
             args.seed,
             args.only.split(",") if args.only else None,
+            resume=args.resume,
         )
     summary = summarise(collection)
-    summary["wall_seconds"] = wall
-    summary["missing"] = missing
-    (RESULTS / f"paper_{args.preset}_summary.json").write_text(json.dumps(summary, indent=1))
+    summary.update(wall_seconds=wall, missing=missing, resumed_settings=resumed, command=command)
+    previous.write_text(json.dumps(summary, indent=1))
     chosen = pick_curves(collection)
     pngs = plots(collection, summary, args.preset, chosen)
-    command = "python benchmarks/bench_paper.py " + " ".join(argv or sys.argv[1:])
-    readme(collection, summary, args.preset, wall, missing, pngs, chosen, command.strip())
+    readme(collection, summary, args.preset, wall, missing, pngs, chosen, command)
     for group, entry in summary.items():
         if isinstance(entry, dict) and "penalty_normal" in entry:
             P = entry["penalty_normal"]

@@ -599,7 +599,7 @@ def compare_strategies(
     >>> X, y = load_iris(return_X_y=True)
     >>> lr = LogisticRegression()
     >>> col = compare_strategies([RandomSampling(lr), MarginSampling(lr)], X[::2], y[::2],
-    ...                          X[1::2], y[1::2], initial_size=6, batch_size=3, n_rounds=2,
+    ...                          X[1::2], y[1::2], initial_size=6, batch_size=3, n_rounds=1,
     ...                          n_repeats=2, random_state=0, progress=False)
     >>> col.strategies, len(col)
     (['RandomSampling', 'MarginSampling'], 4)
