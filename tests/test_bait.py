@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skactive.kernels._bait import _bait_select, bait_select
+from skactive.kernels._bait import _bait_select, _gain_bounds, _trace_solve, bait_select
 from skactive.strategies._bait import BAIT
 from skactive.utils._validation import InvalidParameterError
 
@@ -146,6 +146,25 @@ def test_numpy_and_torch_cpu_pick_the_same(task, data):
     pytest.importorskip("torch")
     pb = data.draw(problems(task))
     assert bait_select(device="numpy", **pb) == bait_select(device="cpu", **pb)
+
+
+@settings(max_examples=40)
+@given(
+    K=st.integers(1, 5),
+    seed=st.integers(0, 2**31 - 1),
+    log_scale=st.floats(-3.0, 4.0),
+    rank=st.integers(0, 5),
+)
+def test_gain_bounds_bracket_the_exact_gain(K, seed, log_scale, rank):
+    # The pruning is exact only if lower <= tr((I + G)⁻¹R) <= upper for PSD G, R.
+    rng = np.random.RandomState(seed)
+    A = rng.normal(size=(30, K, K)) * 10.0 ** (log_scale * rng.uniform(size=(30, 1, 1)))
+    Bm = rng.normal(size=(30, K, min(rank, K)))
+    G, R = A @ A.mT, Bm @ Bm.mT
+    exact = _trace_solve(np.eye(K) + G, R, np)
+    lower, upper = _gain_bounds(G, R, np)
+    assert np.all(lower <= exact * (1 + 1e-9) + 1e-300)
+    assert np.all(exact <= upper)
 
 
 def _degenerate(kind, rng):
