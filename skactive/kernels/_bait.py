@@ -650,7 +650,7 @@ def bait_select(
     Examples
     --------
     >>> import numpy as np
-    >>> from skactive.kernels._bait import bait_select
+    >>> from skactive.kernels import bait_select
     >>> H = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 0.0]])
     >>> P = np.array([[0.5, 0.5], [0.9, 0.1], [0.6, 0.4], [0.99, 0.01]])
     >>> bait_select(H, P, 2)

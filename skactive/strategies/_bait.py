@@ -90,7 +90,7 @@ class BAIT(BaseQueryStrategy):
     --------
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from skactive.strategies._bait import BAIT
+    >>> from skactive import BAIT
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(40, 2))
     >>> y = (X[:, 0] > X[:, 1]).astype(int)
