@@ -146,6 +146,10 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator):
         # A wrapped estimator without n_features_in_ (e.g. a text pipeline)
         # takes input check_array would reject: leave X to the model then.
         if not hasattr(self.estimator_, "n_features_in_"):
+            # Numeric arrays still get sklearn's checks (NaN, 1-D, empty),
+            # e.g. for skorch nets, which record no n_features_in_.
+            if isinstance(X_pool, np.ndarray) and X_pool.dtype.kind in "fiu":
+                check_array(X_pool, input_name="X_pool", estimator=self, allow_nd=True, dtype=None)
             return X_pool
         # Check a converted copy but hand the model the original: a DataFrame
         # keeps its column names for the wrapped pipeline.

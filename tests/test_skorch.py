@@ -11,7 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import estimator_checks_generator
 
 torch = pytest.importorskip("torch")
 skorch = pytest.importorskip("skorch")
@@ -477,14 +477,38 @@ def _expected_failed_checks(strategy):
     return {**_SKORCH_CANNOT, **_SKORCH_REGRESSOR_CANNOT}
 
 
-@parametrize_with_checks(
-    [
+def _check_params():
+    """The generated checks with ids that do not depend on the nets' repr.
+
+    A skorch net's repr shows a set, whose order changes with hash
+    randomisation; pytest-xdist workers would then collect different ids.
+    """
+    strategies = [
         MarginSampling(_classifier(module__n_features=None, batch_size=128)),
         CoreSet(_regressor(module__n_features=None, n_outputs=1)),
-    ],
-    expected_failed_checks=_expected_failed_checks,
-    xfail_strict=True,
-)
+    ]
+    params = []
+    for strategy in strategies:
+        kind = type(strategy.estimator).__name__
+        for item in estimator_checks_generator(
+            strategy,
+            expected_failed_checks=_expected_failed_checks(strategy),
+            mark="xfail",
+            xfail_strict=True,
+        ):
+            values, marks = (item.values, item.marks) if hasattr(item, "marks") else (item, ())
+            check = values[1]
+            name = getattr(check, "func", check).__name__
+            keywords = getattr(check, "keywords", {})
+            suffix = (
+                "(" + ",".join(f"{k}={v}" for k, v in keywords.items()) + ")" if keywords else ""
+            )
+            check_id = f"{type(strategy).__name__}-{kind}-{name}{suffix}"
+            params.append(pytest.param(*values, marks=marks, id=check_id))
+    return params
+
+
+@pytest.mark.parametrize("estimator, check", _check_params())
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
@@ -597,3 +621,19 @@ def test_cuda_outputs_stay_on_the_device(data):
         on_device = al.query(data["X_pool"], 8)
         # device is read at query time: the same fitted net, numpy kernels.
         assert_array_equal(al.set_params(device="numpy").query(data["X_pool"], 8), on_device)
+
+
+@pytest.mark.parametrize(
+    "pool, message",
+    [
+        (np.full((5, 4), np.nan, dtype=np.float32), "Input X_pool contains NaN."),
+        (np.zeros(4, dtype=np.float32), "Expected 2D array, got 1D array instead"),
+        (np.zeros((0, 4), dtype=np.float32), "Found array with 0 sample(s)"),
+    ],
+    ids=["nan", "1d", "empty"],
+)
+def test_bad_pool_gets_sklearn_messages_for_skorch_nets(pool, message):
+    X = np.random.RandomState(0).rand(40, 4).astype(np.float32)
+    al = MarginSampling(_classifier(module__n_features=4, max_epochs=1)).fit(X, np.arange(40) % 3)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        al.query(pool, 1)
