@@ -228,7 +228,7 @@ def kmeanspp_select(A, H, n_select, *, init="max_norm", random_state=None, devic
     Examples
     --------
     >>> import numpy as np
-    >>> from skactive.kernels._kmeanspp import kmeanspp_select
+    >>> from skactive.kernels import kmeanspp_select
     >>> P = np.array([[0.9, 0.1], [0.5, 0.5], [0.6, 0.4], [0.2, 0.8]])
     >>> A = P - np.eye(2)[P.argmax(axis=1)]
     >>> H = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 2.0], [3.0, 1.0]])

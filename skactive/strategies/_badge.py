@@ -48,7 +48,7 @@ class BADGE(BaseQueryStrategy):
 
     See Also
     --------
-    skactive.kernels._kmeanspp.kmeanspp_select : The selection kernel.
+    skactive.kernels.kmeanspp_select : The selection kernel.
     CoreSet : Greedy k-center on the embeddings alone.
 
     Notes
@@ -70,7 +70,7 @@ class BADGE(BaseQueryStrategy):
     same on numpy and torch. When every remaining distance is 0 (e.g. the
     model is certain everywhere, or fewer distinct embeddings than
     ``batch_size`` remain) the rest of the batch is drawn uniformly from the
-    unchosen rows; see :func:`~skactive.kernels._kmeanspp.kmeanspp_select`
+    unchosen rows; see :func:`~skactive.kernels.kmeanspp_select`
     for the exact rules.
 
     References
@@ -85,7 +85,7 @@ class BADGE(BaseQueryStrategy):
     --------
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from skactive.strategies._badge import BADGE
+    >>> from skactive import BADGE
     >>> X, y = load_iris(return_X_y=True)
     >>> al = BADGE(LogisticRegression(), random_state=0).fit(X[::10], y[::10])
     >>> al.query(X, batch_size=4)
