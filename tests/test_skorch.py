@@ -471,6 +471,14 @@ _SKORCH_REGRESSOR_CANNOT = {
 }
 
 
+# Fails or passes with the BLAS thread count and batch split: not a strict xfail.
+_SOMETIMES_PASSES = {
+    "check_methods_sample_order_invariance": _SKORCH_REGRESSOR_CANNOT[
+        "check_methods_sample_order_invariance"
+    ]
+}
+
+
 def _expected_failed_checks(strategy):
     if isinstance(strategy.estimator, NeuralNetClassifier):
         return {**_SKORCH_CANNOT, **_SKORCH_CLASSIFIER_CANNOT}
@@ -499,6 +507,8 @@ def _check_params():
             values, marks = (item.values, item.marks) if hasattr(item, "marks") else (item, ())
             check = values[1]
             name = getattr(check, "func", check).__name__
+            if marks and name in _SOMETIMES_PASSES:
+                marks = [pytest.mark.xfail(strict=False, reason=_SOMETIMES_PASSES[name])]
             keywords = getattr(check, "keywords", {})
             suffix = (
                 "(" + ",".join(f"{k}={v}" for k, v in keywords.items()) + ")" if keywords else ""

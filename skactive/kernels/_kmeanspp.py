@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 
 from ..utils._validation import InvalidParameterError
-from ._common import _device_kw, prepare, row_chunks
+from ._common import _device_kw, prepare, sq_norms
 
 _INITS = ("max_norm", "random")
 
@@ -40,15 +40,6 @@ def _uniform_position(u, m):
     the first position whose cumulative weight ``j + 1`` reaches ``u·m``.
     """
     return min(max(math.ceil(u * m) - 1, 0), m - 1)
-
-
-def _row_sq_norms(X, xp):
-    """Squared row norms; ``vecdot`` avoids an ``n × d`` temporary (and is faster)."""
-    n, d = X.shape
-    out = xp.empty((n,), dtype=X.dtype, **_device_kw(X))
-    for sl in row_chunks(n, 8 * d):
-        out[sl] = xp.vecdot(X[sl, :], X[sl, :])
-    return out
 
 
 def _noise_tol(K, d):
@@ -125,7 +116,7 @@ def _kmeanspp_select(A, H, n_select, rng, xp, init="max_norm", return_d2=False):
     """
     n = H.shape[0]
     tol = _noise_tol(A.shape[1], H.shape[1])
-    g_sq = _row_sq_norms(A, xp) * _row_sq_norms(H, xp)
+    g_sq = sq_norms(A, xp) * sq_norms(H, xp)
     tol_g = tol * g_sq
     if init == "max_norm":
         first = int(xp.argmax(g_sq))  # lowest index on ties
