@@ -10,9 +10,12 @@ def _min_sq_dist_to_set(H, H_norms, C, xp):
     """
     C_norms = sq_norms(C, xp)
     out = xp.empty((H.shape[0],), dtype=H.dtype, **_device_kw(H))
-    for sl in row_chunks(H.shape[0], 8 * (C.shape[0] + H.shape[1])):
-        d2 = H_norms[sl, None] + C_norms[None, :] - 2.0 * (H[sl, :] @ C.T)
-        out[sl] = xp.min(d2, axis=1)
+    for sl in row_chunks(H.shape[0], 8 * C.shape[0]):
+        # In place: one chunk × len(C) temporary, not three.
+        d2 = H[sl, :] @ C.T
+        d2 *= -2.0
+        d2 += C_norms[None, :]
+        out[sl] = xp.min(d2, axis=1) + H_norms[sl]
     return xp.clip(out, 0.0, None)
 
 
