@@ -2,7 +2,7 @@ import re
 
 import numpy as np
 import pytest
-from scipy.special import softmax
+from scipy.special import expit, softmax
 from sklearn.datasets import make_classification, make_regression
 from sklearn.linear_model import (
     BayesianRidge,
@@ -123,9 +123,11 @@ def test_mlp_classifier_embedding_is_last_hidden_layer(n_classes, clf_data):
     # The output layer applied to H reproduces the model's own probabilities.
     W = np.vstack([mlp.coefs_[-1], mlp.intercepts_[-1]])
     logits = H @ W
-    expected = softmax(logits, axis=1) if n_classes == 3 else None
-    if expected is not None:
-        assert np.allclose(expected, mlp.predict_proba(X))
+    if n_classes == 3:
+        expected = softmax(logits, axis=1)
+    else:  # one logistic output unit
+        expected = np.column_stack([1 - expit(logits[:, 0]), expit(logits[:, 0])])
+    assert np.allclose(expected, mlp.predict_proba(X))
 
 
 def test_mlp_regressor(reg_data):
