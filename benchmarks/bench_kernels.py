@@ -6,6 +6,7 @@ CoreSet at the issue's size (n=50,000, d=512, B=1000, 1,000 labelled) next to tw
 points: B passes of ``H @ v`` over the same H (the memory-bandwidth floor of any greedy
 k-center that reads the pool once per pick) and, at a smaller size, the authors' way
 (an ``m × L`` distance matrix from ``pairwise_distances`` and a Python-level update loop).
+When scikit-activeml is installed, its Badge and CoreSet run on the same pools ("peers").
 
 Usage::
 
@@ -86,6 +87,61 @@ def bench_coreset(quick=False, repeats=3):
     return rows
 
 
+def bench_peers(quick=False, repeats=3):
+    """skactive against scikit-activeml's Badge and CoreSet on the same pool, when installed.
+
+    Both sides query from the same fitted LogisticRegression (BADGE) or the same
+    features (CoreSet), so each ratio is like for like; CoreSet picks are also
+    compared.
+    """
+    try:
+        from skactiveml.classifier import SklearnClassifier
+        from skactiveml.pool import Badge
+        from skactiveml.pool import CoreSet as PeerCoreSet
+    except ImportError:
+        return [{"name": "scikit-activeml", "note": "skipped: not installed"}]
+    from sklearn.linear_model import LogisticRegression
+
+    from skactive import BADGE
+    from skactive.kernels import kcenter_greedy
+
+    n, K, d, B = (4_000, 10, 64, 100) if quick else (20_000, 10, 128, 200)
+    L = 5 * K
+    rs = np.random.RandomState(0)
+    X = rs.normal(size=(n, d))
+    y = np.full(n, np.nan)
+    y[:L] = np.arange(L) % K
+    peer_clf = SklearnClassifier(LogisticRegression(), classes=np.arange(K)).fit(X, y)
+    ours = BADGE(LogisticRegression(), random_state=0, device="numpy").fit(X[:L], y[:L].astype(int))
+    peer_badge = measure(
+        lambda: Badge(random_state=0).query(X, y, peer_clf, fit_clf=False, batch_size=B),
+        repeats=repeats,
+    )
+    our_badge = measure(lambda: ours.query(X[L:], B), repeats=repeats)
+    peer_core = measure(lambda: PeerCoreSet().query(X, y, batch_size=B), repeats=repeats)
+    our_core = measure(lambda: kcenter_greedy(X[L:], B, H_labeled=X[:L]), repeats=repeats)
+    same = [int(i) - L for i in peer_core["result"]] == our_core["result"]
+    size = (n, d, B, L)
+    return [
+        _row("BADGE (skactive)", *size, our_badge, 1.0, f"K={K}, LogisticRegression"),
+        _row(
+            "Badge (scikit-activeml)",
+            *size,
+            peer_badge,
+            peer_badge["median_s"] / our_badge["median_s"],
+            "ratio to skactive",
+        ),
+        _row("CoreSet (skactive)", *size, our_core, 1.0, "kernel on X"),
+        _row(
+            "CoreSet (scikit-activeml)",
+            *size,
+            peer_core,
+            peer_core["median_s"] / our_core["median_s"],
+            f"ratio to skactive; same picks: {same}",
+        ),
+    ]
+
+
 def _row(name, n, d, B, L, res, ratio, note):
     return {
         "name": name,
@@ -106,13 +162,13 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
     parser.add_argument(
         "--only",
-        choices=["badge", "bait", "coreset"],
+        choices=["badge", "bait", "coreset", "peers"],
         action="append",
         help="run only these kernels (repeatable)",
     )
     parser.add_argument("--out", default=RESULTS, help="where to write the JSON")
     args = parser.parse_args(argv)
-    only = set(args.only or ["badge", "bait", "coreset"])
+    only = set(args.only or ["badge", "bait", "coreset", "peers"])
     sections = {}
     if "badge" in only:
         import bench_badge
@@ -124,6 +180,8 @@ def main(argv=None):
         sections["bait"] = (bench_bait.run(quick=args.quick), bench_bait.COLUMNS)
     if "coreset" in only:
         sections["coreset"] = (bench_coreset(quick=args.quick), CORESET_COLUMNS)
+    if "peers" in only:
+        sections["peers"] = (bench_peers(quick=args.quick), CORESET_COLUMNS)
     all_rows = []
     for name, (rows, columns) in sections.items():
         print(f"\n## {name}")
