@@ -44,8 +44,9 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator):
     regression follows the wrapped estimator.
 
     Subclasses implement ``_select(X_pool, batch_size, rng, backend)`` and may
-    set ``_tasks`` (the tasks they support) and override ``_fit_labeled`` to
-    keep what they need about the labelled set.
+    set ``_tasks`` (the tasks they support) and ``_needs_labeled`` (keep the
+    labelled rows' model outputs, computed once in :meth:`fit`, as
+    ``_labeled_outputs``).
 
     Parameters
     ----------
@@ -66,6 +67,7 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator):
     }
     _tasks = frozenset({"classification", "regression"})
     _needs_adapter = True
+    _needs_labeled = False
 
     def __init__(self, estimator, *, random_state=None, device="auto"):
         self.estimator = estimator
@@ -109,11 +111,11 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator):
                 f"{name} supports {' and '.join(sorted(self._tasks))} only, but the wrapped "
                 f"estimator {type(self.estimator).__name__} does {self.adapter_.task}."
             )
-        self._fit_labeled(X, y)
+        if self._needs_labeled:
+            # One forward pass over the labelled rows per fit, not per query;
+            # kept on the host (the labelled set is small) and moved at query time.
+            self._labeled_outputs = self._outputs(X, resolve_backend("numpy"))
         return self
-
-    def _fit_labeled(self, X, y):
-        """Keep what the strategy needs about the labelled set (default: nothing)."""
 
     def query(self, X_pool, batch_size=1):
         """Pick the rows of ``X_pool`` to label next.
@@ -159,14 +161,26 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator):
         validate_data(self, X_pool, reset=False, skip_check_array=True)
         return X_pool
 
-    def _pool_outputs(self, X_pool, backend):
-        """``(H, P)`` of the pool from one forward pass, checked and on ``backend``."""
-        H, P = self.adapter_.embed_predict(X_pool)
-        check_model_output(H, "embeddings")
-        check_model_output(
-            P, "probabilities" if self.adapter_.task == "classification" else "predictions"
-        )
-        return backend.asarray(H), backend.asarray(P)
+    def _uses_proba(self):
+        """Whether the kernel needs class probabilities besides the embeddings."""
+        return self.adapter_.task == "classification"
+
+    def _outputs(self, X, backend):
+        """``(H, P)`` of ``X`` from one forward pass, checked and on ``backend``.
+
+        ``P`` is None when the kernel needs embeddings only (``_uses_proba``).
+        """
+        if self._uses_proba():
+            H, P = self.adapter_.embed_predict(X)
+            P = backend.asarray(check_model_output(P, "probabilities"))
+        else:
+            H, P = self.adapter_.embed(X), None
+        return backend.asarray(check_model_output(H, "embeddings")), P
+
+    def _labeled(self, backend):
+        """The labelled rows' ``(H, P)`` from :meth:`fit`, on ``backend``."""
+        H, P = self._labeled_outputs
+        return backend.asarray(H), None if P is None else backend.asarray(P)
 
     def _pool_proba(self, X_pool, backend):
         """Class probabilities of the pool, checked and on ``backend``."""

@@ -119,7 +119,10 @@ def test_regressor_in_classification_only_strategy(name, data):
 
 
 class _BrokenAdapter(LinearClassifierAdapter):
-    """Returns NaN embeddings or probabilities for LogisticRegression(tol=...) sentinels."""
+    """NaN embeddings or inf probabilities for the pool (40 rows), not the labelled set (20).
+
+    LogisticRegression(tol=...) sentinels pick which output breaks.
+    """
 
     @classmethod
     def supports(cls, estimator):
@@ -127,13 +130,13 @@ class _BrokenAdapter(LinearClassifierAdapter):
 
     def embed(self, X):
         H = super().embed(X)
-        if self.estimator.tol == 0.123:
+        if self.estimator.tol == 0.123 and len(H) > 20:
             H[0, 0] = np.nan
         return H
 
     def predict_proba(self, X):
         P = super().predict_proba(X)
-        if self.estimator.tol == 0.456:
+        if self.estimator.tol == 0.456 and len(P) > 20:
             P[1, 0] = np.inf
         return P
 
@@ -204,3 +207,21 @@ def test_one_hot_probabilities(name, data):
     finally:
         register_adapter(_OneHotAdapter, remove=True)
     assert len(np.unique(idx)) == 10
+
+
+@pytest.mark.parametrize("name", ["CoreSet", "BAIT"])
+def test_non_finite_labeled_embeddings_raise_in_fit(name, data, broken_adapter):
+    X = np.vstack([data[0], data[0], data[0]])  # 60 rows: the adapter breaks them
+    y = np.concatenate([data[1]] * 3)
+    with pytest.raises(NonFiniteOutputError, match="The model returned non-finite embeddings"):
+        make(name, LogisticRegression(tol=0.123)).fit(X, y)
+
+
+@pytest.mark.parametrize("name", ["CoreSet", "BAIT"])
+def test_labeled_outputs_do_not_follow_later_changes_to_x(name, data):
+    X, y, X_pool = data
+    X = X.copy()
+    al = make(name).fit(X, y)
+    expected = al.query(X_pool, 5)
+    X[:] = 0.0  # the caller reuses its buffer
+    assert np.array_equal(al.query(X_pool, 5), expected)

@@ -450,9 +450,11 @@ _SKORCH_CANNOT = {
     "check_estimator_sparse_matrix": "skorch does not say that sparse input is unsupported",
     "check_estimator_sparse_tag": "skorch does not say that sparse input is unsupported",
     "check_requires_y_none": "skorch's error for y=None is not scikit-learn's",
-    "check_supervised_y_no_nan": "skorch does not reject NaN or inf in y",
 }
+# CoreSet (the regressor case) passes check_supervised_y_no_nan: its fit embeds the
+# labelled rows, and the NaN weights a NaN target trains are rejected there.
 _SKORCH_CLASSIFIER_CANNOT = {
+    "check_supervised_y_no_nan": "skorch does not reject NaN or inf in y",
     "check_classifier_data_not_an_array": "skorch cannot convert a list y to numpy",
     "check_classifiers_train": "skorch cannot convert a list y to numpy",
     "check_classifiers_classes": "skorch needs integer labels 0..K-1, not strings",
@@ -621,7 +623,7 @@ def test_cuda_outputs_stay_on_the_device(data):
     H, P = al.adapter_.embed_predict(data["X_pool"])
     assert isinstance(H, torch.Tensor) and H.device.type == "cuda"
     assert isinstance(P, torch.Tensor) and P.device.type == "cuda"
-    H_b, P_b = al._pool_outputs(data["X_pool"], resolve_backend("cuda"))
+    H_b, P_b = al._outputs(data["X_pool"], resolve_backend("cuda"))
     assert H_b.device.type == P_b.device.type == "cuda"
     assert_allclose(P.cpu().numpy(), al.estimator_.predict_proba(data["X_pool"]), rtol=1e-5)
     # The kernels on the device pick what the numpy kernels pick from the same H, P.

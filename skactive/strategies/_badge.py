@@ -103,6 +103,6 @@ class BADGE(BaseQueryStrategy):
         self.init = init
 
     def _select(self, X_pool, batch_size, rng, backend):
-        H, P = self._pool_outputs(X_pool, backend)
+        H, P = self._outputs(X_pool, backend)
         A = _gradient_factor(P, backend.xp)
         return _kmeanspp_select(A, H, batch_size, rng, backend.xp, init=self.init)

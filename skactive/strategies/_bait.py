@@ -59,8 +59,8 @@ class BAIT(BaseQueryStrategy):
     K is the estimator's number of classes. The labelled rows and the batch
     enter ``M_S = λI + (Σ_labelled I(x) + B·Σ_S I(x)) / (L + B)`` as the
     reference code weights them (each new row counts ``B`` times a labelled
-    one). The labelled rows are embedded with the model fitted in
-    :meth:`fit` at query time, so both live in the same space.
+    one). The labelled rows are embedded once, in :meth:`fit`, with the
+    model fitted there, so both live in the same space.
 
     For regression with Gaussian noise of covariance Σ over the outputs,
     ``I(x) = h hᵀ ⊗ Σ⁻¹``; with the ridge taken as ``λ I ⊗ Σ⁻¹`` the factor
@@ -121,17 +121,11 @@ class BAIT(BaseQueryStrategy):
         self.oversample = oversample
         self.fisher = fisher
 
-    def _fit_labeled(self, X, y):
-        self._X_labeled = X
-
-    def _fisher_inputs(self, X, backend):
-        """Embeddings and (classification) probabilities of ``X`` from one forward pass."""
-        H, P = self._pool_outputs(X, backend)
-        return H, (P if self.adapter_.task == "classification" else None)
+    _needs_labeled = True
 
     def _select(self, X_pool, batch_size, rng, backend):
-        H, P = self._fisher_inputs(X_pool, backend)
-        H_lab, P_lab = self._fisher_inputs(self._X_labeled, backend)
+        H, P = self._outputs(X_pool, backend)  # P is None for regression
+        H_lab, P_lab = self._labeled(backend)
         return _bait_select(
             H, P, batch_size, H_lab, P_lab, self.lam, self.oversample, self.fisher, backend.xp
         )

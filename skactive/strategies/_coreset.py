@@ -2,7 +2,6 @@
 
 from ..base import BaseQueryStrategy
 from ..kernels._kcenter import _kcenter_greedy
-from ..utils._validation import check_model_output
 
 
 class CoreSet(BaseQueryStrategy):
@@ -36,7 +35,7 @@ class CoreSet(BaseQueryStrategy):
     -----
     Cost: O(n·d) per pick plus an O(n·L·d) start computed in chunks bounded
     by scikit-learn's ``working_memory``; memory O(n·d) for the embeddings.
-    The labelled embeddings are recomputed at query time with the fitted
+    The labelled embeddings are computed once in :meth:`fit` with the fitted
     model, so they live in the same space as the pool's.
 
     References
@@ -55,10 +54,11 @@ class CoreSet(BaseQueryStrategy):
     array([3, 1])
     """
 
-    def _fit_labeled(self, X, y):
-        self._X_labeled = X
+    _needs_labeled = True
+
+    def _uses_proba(self):
+        return False
 
     def _select(self, X_pool, batch_size, rng, backend):
-        H = backend.asarray(check_model_output(self.adapter_.embed(X_pool), "embeddings"))
-        H_lab = backend.asarray(self.adapter_.embed(self._X_labeled))
-        return _kcenter_greedy(H, H_lab, batch_size, backend.xp)
+        H, _ = self._outputs(X_pool, backend)
+        return _kcenter_greedy(H, self._labeled(backend)[0], batch_size, backend.xp)
