@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from .adapters import get_adapter
 from .adapters._sklearn import is_regressor
 from .backends import check_device, resolve_backend
+from .distributed import check_not_dask, is_dask_collection
 from .exceptions import UnsupportedEstimatorError
 from .utils._validation import (
     HasMethods,
@@ -94,6 +95,7 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator):
         """
         name = type(self).__name__
         check_device(self.device, name)
+        check_not_dask(f"{name}.fit", X=X, y=y)
         if "regression" not in self._tasks and is_regressor(self.estimator):
             raise ValueError(
                 f"{name} supports classification only, but the wrapped estimator "
@@ -123,7 +125,8 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator):
         Parameters
         ----------
         X_pool : array-like of shape (n_samples, n_features)
-            The unlabelled pool.
+            The unlabelled pool; a row-chunked Dask array or a Dask DataFrame
+            keeps it on a Dask cluster (see :ref:`dask_pools`).
         batch_size : int, default=1
             How many rows to pick; at most ``n_samples``.
 
@@ -133,6 +136,10 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator):
             Unique row indices into ``X_pool``, in pick order.
         """
         check_is_fitted(self)
+        if is_dask_collection(X_pool):
+            from .distributed._dask import query
+
+            return query(self, X_pool, batch_size)
         X_pool = self._validate_pool(X_pool)
         batch_size = check_batch_size(batch_size, _num_samples(X_pool))
         rng = check_random_state(self.random_state)

@@ -81,9 +81,11 @@ def test_docs_build(tmp_path):
 
 def _needs(page):
     """Optional packages a page's samples import."""
-    return {"neural_networks.rst": ["torch", "skorch"], "backends.rst": ["torch"]}.get(
-        page.name, []
-    )
+    return {
+        "neural_networks.rst": ["torch", "skorch"],
+        "backends.rst": ["torch"],
+        "dask.rst": ["dask", "distributed"],
+    }.get(page.name, [])
 
 
 @pytest.mark.parametrize("page", GUIDE_PAGES, ids=lambda p: p.stem)

@@ -19,20 +19,36 @@ def _min_sq_dist_to_set(H, H_norms, C, xp):
     return xp.clip(out, 0.0, None)
 
 
-def _kcenter_greedy(H, H_labeled, n_select, xp):
-    """Greedy k-center picks; input assumed valid (see :func:`kcenter_greedy`)."""
+def _kcenter_start(H, H_labeled, xp):
+    """Squared row norms of ``H`` and each row's squared distance to the nearest labelled row.
+
+    With no labelled rows the distances are the norms, so the first pick is
+    the row of largest norm. One partition's share of :func:`_kcenter_greedy`.
+    """
     H_norms = sq_norms(H, xp)
     if H_labeled is not None and H_labeled.shape[0] > 0:
-        min_d2 = _min_sq_dist_to_set(H, H_norms, H_labeled, xp)
-    else:
-        # No labelled rows: start from the row of largest norm.
-        min_d2 = xp.asarray(H_norms, copy=True)
+        return H_norms, _min_sq_dist_to_set(H, H_norms, H_labeled, xp)
+    return H_norms, xp.asarray(H_norms, copy=True)
+
+
+def _kcenter_update(min_d2, H, H_norms, h_c, c_norm, xp):
+    """``min_d2`` lowered by the distances to a new centre ``h_c`` of squared norm ``c_norm``.
+
+    Per-row math of one greedy step; the Dask driver runs it on every
+    partition with a centre from another one.
+    """
+    d2 = H_norms + c_norm - 2.0 * (H @ h_c)
+    return xp.minimum(min_d2, xp.clip(d2, 0.0, None))
+
+
+def _kcenter_greedy(H, H_labeled, n_select, xp):
+    """Greedy k-center picks; input assumed valid (see :func:`kcenter_greedy`)."""
+    H_norms, min_d2 = _kcenter_start(H, H_labeled, xp)
     picks = []
     for _ in range(n_select):
         idx = int(xp.argmax(min_d2))
         picks.append(idx)
-        d2 = H_norms + H_norms[idx] - 2.0 * (H @ H[idx, :])
-        min_d2 = xp.minimum(min_d2, xp.clip(d2, 0.0, None))
+        min_d2 = _kcenter_update(min_d2, H, H_norms, H[idx, :], H_norms[idx], xp)
         # Chosen rows sit below every real distance, so duplicates of a chosen
         # row (distance 0) are still taken before a chosen row could repeat.
         min_d2[idx] = -1.0

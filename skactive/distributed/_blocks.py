@@ -1,0 +1,158 @@
+"""What runs on the Dask workers: model outputs and kernel state per partition.
+
+Each partition of the pool becomes one *block*: the adapter runs on it once
+(:func:`evaluate`), and a per-strategy block object keeps the kernel state
+(running distances, D² sums) in the worker's memory for the whole query.
+The block classes call the one-machine kernels' per-row functions, so the
+arithmetic on a row is the same as in :mod:`skactive.kernels`; the blocks of
+one worker live in one Dask actor (:class:`Shard`), which the driver calls
+once per pick with O(K + d) numbers.
+"""
+
+import numpy as np
+
+from ..backends import resolve_backend
+from ..kernels._common import sq_norms
+from ..kernels._kcenter import _kcenter_start, _kcenter_update
+from ..kernels._kmeanspp import _gradient_factor, _noise_tol, _sq_dist_to_centre
+from ..kernels._uncertainty import top_k
+
+_NUMPY = resolve_backend("numpy")
+
+
+class Part:
+    """One partition's row count and model outputs ``H`` (n, d), ``P`` (n, K) or None."""
+
+    def __init__(self, n, H=None, P=None):
+        self.n, self.H, self.P = n, H, P
+
+
+def n_rows(part):
+    return part.n
+
+
+def _take_first_twice(block):
+    """Row 0 repeated: a 2-row block, so BLAS takes its matrix-matrix path.
+
+    OpenBLAS rounds a 1-row product (gemv) differently from the same row
+    inside a larger product (gemm); evaluating a 1-row partition as two rows
+    gives the row the numbers it has in the whole pool.
+    """
+    return block.iloc[[0, 0]] if hasattr(block, "iloc") else block[[0, 0]]
+
+
+def evaluate(block, strategy, what):
+    """Validate one partition and run the model on it, on the worker.
+
+    ``what`` is ``"rows"`` (row count only), ``"outputs"`` (``H`` and, when
+    the strategy uses them, ``P``) or ``"proba"`` (``P`` only).
+    """
+    n = int(block.shape[0])
+    if n == 0:
+        return Part(0)
+    block = strategy._validate_pool(block)
+    if what == "rows":
+        return Part(n)
+    X = _take_first_twice(block) if n == 1 else block
+    if what == "proba":
+        H, P = None, strategy._pool_proba(X, _NUMPY)[:n]
+    else:
+        H, P = strategy._outputs(X, _NUMPY)
+        H, P = H[:n], None if P is None else P[:n]
+    return Part(n, H, P)
+
+
+def top_candidates(part, score, k):
+    """The partition's ``k`` best rows by ``score(P)``, as (local indices ascending, scores).
+
+    The global top ``k`` (lowest index on ties) lies in the union of every
+    partition's top ``k``.
+    """
+    if part.n == 0:
+        return part.n, np.empty(0, np.int64), np.empty(0)
+    scores = score(part.P)
+    idx = np.sort(np.asarray(top_k(scores, min(k, part.n)), dtype=np.int64))
+    return part.n, idx, np.asarray(scores[idx], dtype=np.float64)
+
+
+class CoreSetBlock:
+    """Running minimum squared distances of one partition (greedy k-center)."""
+
+    def __init__(self, part, offset, H_labeled):
+        self.offset, self.H = offset, part.H
+        self.H_norms, self.min_d2 = _kcenter_start(self.H, H_labeled, np)
+
+    def best(self):
+        """(largest distance, its global row, that row's ``h`` and ``‖h‖²``); first on ties."""
+        i = int(np.argmax(self.min_d2))
+        return float(self.min_d2[i]), self.offset + i, self.H[i].copy(), self.H_norms[i]
+
+    def update(self, h_c, c_norm, pick):
+        self.min_d2 = _kcenter_update(self.min_d2, self.H, self.H_norms, h_c, c_norm, np)
+        i = pick - self.offset
+        if 0 <= i < self.min_d2.shape[0]:
+            self.min_d2[i] = -1.0  # as in _kcenter_greedy: below every real distance
+        return self.best()
+
+
+class BADGEBlock:
+    """Gradient factors and D² of one partition (k-means++ seeding)."""
+
+    def __init__(self, part, offset):
+        self.offset, self.H = offset, part.H
+        self.A = _gradient_factor(part.P, np)
+        self.tol = _noise_tol(self.A.shape[1], self.H.shape[1])
+        self.g_sq = sq_norms(self.A, np) * sq_norms(self.H, np)
+        self.tol_g = self.tol * self.g_sq
+        self.d2 = self.cum = None
+
+    def best(self):
+        """(largest ``‖g‖²``, its global row); first on ties."""
+        i = int(np.argmax(self.g_sq))
+        return float(self.g_sq[i]), self.offset + i
+
+    def row(self, pick):
+        """What the other partitions need of centre ``pick``: ``(a, h, ‖g‖²)``."""
+        i = pick - self.offset
+        return self.A[i].copy(), self.H[i].copy(), self.g_sq[i]
+
+    def update(self, a_c, h_c, g_c, pick):
+        """Lower D² by the new centre's distances; return this partition's ΣD²."""
+        d2 = _sq_dist_to_centre(self.A, self.H, self.g_sq, self.tol_g, a_c, h_c, g_c, self.tol, np)
+        self.d2 = d2 if self.d2 is None else np.minimum(self.d2, d2)
+        i = pick - self.offset
+        if 0 <= i < self.d2.shape[0]:
+            self.d2[i] = 0.0
+        self.cum = np.cumulative_sum(self.d2)
+        return float(self.cum[-1])
+
+    def locate(self, residual):
+        """The inverse-CDF row for ``residual`` of this partition's ΣD², and its centre data.
+
+        The first row whose cumulative D² reaches ``residual``; if rounding
+        puts ``residual`` past the end, the last row with D² > 0.
+        """
+        i = int(np.searchsorted(self.cum, residual, side="left"))
+        if i >= self.cum.shape[0]:
+            i = int(np.flatnonzero(self.d2 > 0)[-1])
+        return (self.offset + i, *self.row(self.offset + i))
+
+
+BLOCKS = {"coreset": CoreSetBlock, "badge": BADGEBlock}
+
+
+class Shard:
+    """The blocks held by one worker, as a Dask actor: state stays in its memory.
+
+    Methods return one result per block, in the order the blocks were given.
+    """
+
+    def __init__(self, parts, offsets, kind, params):
+        cls = BLOCKS[kind]
+        self.blocks = [cls(p, off, **params) for p, off in zip(parts, offsets, strict=True)]
+
+    def call(self, method, *args):
+        return [getattr(b, method)(*args) for b in self.blocks]
+
+    def call_one(self, position, method, *args):
+        return getattr(self.blocks[position], method)(*args)
