@@ -4,8 +4,8 @@
 query a batch, reveal its labels, refit the model from scratch, score it on a
 held-out test set, and repeat. :func:`compare_strategies` does that for
 several strategies and repeats (optionally in parallel) and returns a
-:class:`ResultCollection`, the input of :mod:`skactive.evaluation` and
-:mod:`skactive.plotting`. Results are saved as JSON, never pickled.
+:class:`ResultCollection`, the input of :mod:`skactive.experiments.evaluation` and
+:mod:`skactive.experiments.plotting`. Results are saved as JSON, never pickled.
 """
 
 import json
@@ -57,7 +57,7 @@ class ActiveLearningResult:
         Name of the test score.
     setting : str or None, default=None
         Label of the experimental setting (data set, batch size, model) the
-        run belongs to; :mod:`skactive.evaluation` groups runs by it.
+        run belongs to; :mod:`skactive.experiments.evaluation` groups runs by it.
     repeat : int or None, default=None
         Index of the repeat; runs with the same setting and repeat share their
         initial set, which is what makes the paired tests paired.
@@ -66,7 +66,7 @@ class ActiveLearningResult:
 
     Examples
     --------
-    >>> from skactive.simulation import ActiveLearningResult
+    >>> from skactive.experiments.simulation import ActiveLearningResult
     >>> res = ActiveLearningResult("random", [10, 20], [0.5, 0.7], [0.0, 0.1],
     ...                            [0.2, 0.2], [[0, 1], [5, 6]])
     >>> res.final_score
@@ -166,7 +166,7 @@ class ResultCollection:
 
     Examples
     --------
-    >>> from skactive.simulation import ActiveLearningResult, ResultCollection
+    >>> from skactive.experiments.simulation import ActiveLearningResult, ResultCollection
     >>> runs = [ActiveLearningResult("random", [10, 20], [0.5, s], [0, 0], [0, 0],
     ...                              [[0], [1]], repeat=r) for r, s in enumerate([0.6, 0.8])]
     >>> col = ResultCollection(runs)
@@ -210,7 +210,7 @@ class ResultCollection:
         """Group the runs into ``{setting: {strategy: (n_labels, scores)}}``.
 
         ``scores`` has shape ``(n_repeats, n_points)``, rows sorted by
-        ``repeat``; this is the form :mod:`skactive.evaluation` takes. Runs of
+        ``repeat``; this is the form :mod:`skactive.experiments.evaluation` takes. Runs of
         one strategy and setting are cut to their shortest run's length.
         """
         grouped = {}
@@ -439,7 +439,7 @@ def active_learning_curve(
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.linear_model import LogisticRegression
     >>> from skactive import MarginSampling
-    >>> from skactive.simulation import active_learning_curve
+    >>> from skactive.experiments.simulation import active_learning_curve
     >>> X, y = load_iris(return_X_y=True)
     >>> res = active_learning_curve(MarginSampling(LogisticRegression()), X[::2], y[::2],
     ...                             X[1::2], y[1::2], initial_size=6, batch_size=3,
@@ -575,7 +575,7 @@ def compare_strategies(
         Test score; None means accuracy or R².
     setting : str, default=None
         Label stored in every result, e.g. ``"digits/B=10/logistic"``;
-        :mod:`skactive.evaluation` weighs each setting equally.
+        :mod:`skactive.experiments.evaluation` weighs each setting equally.
     random_state : int, RandomState instance or None, default=None
         Seeds the per-repeat seeds. An int makes the whole comparison
         reproducible.
@@ -595,7 +595,7 @@ def compare_strategies(
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.linear_model import LogisticRegression
     >>> from skactive import MarginSampling, RandomSampling
-    >>> from skactive.simulation import compare_strategies
+    >>> from skactive.experiments.simulation import compare_strategies
     >>> X, y = load_iris(return_X_y=True)
     >>> lr = LogisticRegression()
     >>> col = compare_strategies([RandomSampling(lr), MarginSampling(lr)], X[::2], y[::2],

@@ -1,8 +1,8 @@
 """Aggregate comparisons of active-learning strategies, as in the BADGE and BAIT papers.
 
 Both functions take learning curves grouped by experimental setting, either
-a :class:`~skactive.simulation.ResultCollection` or the mapping its
-:meth:`~skactive.simulation.ResultCollection.curves` returns::
+a :class:`~skactive.experiments.simulation.ResultCollection` or the mapping its
+:meth:`~skactive.experiments.simulation.ResultCollection.curves` returns::
 
     {setting: {algorithm: (n_labels, scores)}}
 
@@ -84,7 +84,7 @@ def comparison_budgets(n_labels, baseline_scores, *, stop_fraction=0.99):
     Examples
     --------
     >>> import numpy as np
-    >>> from skactive.evaluation import comparison_budgets
+    >>> from skactive.experiments.evaluation import comparison_budgets
     >>> n = np.arange(10, 110, 10)                  # M = 10, B = 10
     >>> random = np.minimum(n / 60, 1.0)[None, :]   # reaches its final score at 60
     >>> comparison_budgets(n, random)
@@ -197,7 +197,7 @@ def penalty_matrix(
     Examples
     --------
     >>> import numpy as np
-    >>> from skactive.evaluation import penalty_matrix
+    >>> from skactive.experiments.evaluation import penalty_matrix
     >>> n = np.array([10, 20, 30, 40, 50])
     >>> rand = np.array([[.5, .6, .7, .8, .9], [.5, .62, .71, .79, .9]])
     >>> good = rand + [[0, .05, .06, .02, 0], [0, .07, .05, .03, 0]]
@@ -294,7 +294,7 @@ def normalized_error_cdf(
     Examples
     --------
     >>> import numpy as np
-    >>> from skactive.evaluation import normalized_error_cdf
+    >>> from skactive.experiments.evaluation import normalized_error_cdf
     >>> n = np.array([10, 20, 30, 40, 50])
     >>> rand = np.array([[.5, .6, .7, .8, .9], [.5, .6, .7, .8, .9]])
     >>> cdf = normalized_error_cdf({"toy": {"RandomSampling": (n, rand), "Good": (n, rand + .1)}})

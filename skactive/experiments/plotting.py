@@ -66,7 +66,7 @@ def plot_learning_curves(curves, *, setting=None, ax=None, ylabel=None, title=No
     --------
     >>> import numpy as np
     >>> from matplotlib.figure import Figure
-    >>> from skactive.plotting import plot_learning_curves
+    >>> from skactive.experiments.plotting import plot_learning_curves
     >>> n = np.array([10, 20, 30])
     >>> ax = Figure().add_subplot()
     >>> ax = plot_learning_curves({"random": (n, [[.5, .6, .7], [.5, .62, .69]])}, ax=ax)
@@ -99,7 +99,7 @@ def plot_penalty_matrix(penalty, *, ax=None, title=None, cmap="viridis"):
     Parameters
     ----------
     penalty : Bunch
-        The output of :func:`skactive.evaluation.penalty_matrix`.
+        The output of :func:`skactive.experiments.evaluation.penalty_matrix`.
     ax : matplotlib Axes, default=None
         Where to draw the matrix; the averages go in an inset below it.
     title : str, default=None
@@ -116,7 +116,7 @@ def plot_penalty_matrix(penalty, *, ax=None, title=None, cmap="viridis"):
     >>> import numpy as np
     >>> from matplotlib.figure import Figure
     >>> from sklearn.utils import Bunch
-    >>> from skactive.plotting import plot_penalty_matrix
+    >>> from skactive.experiments.plotting import plot_penalty_matrix
     >>> P = Bunch(matrix=np.array([[0, 0.0], [1, 0]]), names=["random", "good"],
     ...           column_means=np.array([0.5, 0.0]), n_settings=1)
     >>> ax = plot_penalty_matrix(P, ax=Figure().add_subplot())
@@ -162,7 +162,7 @@ def plot_error_cdf(cdf, *, ax=None, title=None):
     Parameters
     ----------
     cdf : Bunch
-        The output of :func:`skactive.evaluation.normalized_error_cdf`.
+        The output of :func:`skactive.experiments.evaluation.normalized_error_cdf`.
     ax : matplotlib Axes, default=None
         Where to draw; a new figure when None.
     title : str, default=None
@@ -177,7 +177,7 @@ def plot_error_cdf(cdf, *, ax=None, title=None):
     >>> import numpy as np
     >>> from matplotlib.figure import Figure
     >>> from sklearn.utils import Bunch
-    >>> from skactive.plotting import plot_error_cdf
+    >>> from skactive.experiments.plotting import plot_error_cdf
     >>> cdf = Bunch(names=["random"], cdf={"random": (np.array([1.0, 1.0]), np.array([.5, 1.]))})
     >>> ax = plot_error_cdf(cdf, ax=Figure().add_subplot())
     >>> ax.get_xlabel()

@@ -1,15 +1,14 @@
-"""The ``skactive`` command.
+"""``skactive compare``: the command-line front of the experiment layer.
 
-``skactive compare`` simulates batch active learning with several strategies
+It simulates batch active learning with several strategies
 on one data set (scikit-learn's bundled digits by default), prints the mean
 test score per label budget and writes the results (JSON), learning curves,
 the pairwise penalty matrix and the normalised-error CDF (PNG) to a folder.
 
-Errors in the options or the data end the command with one line on stderr
-and a non-zero exit status (2 for a bad option, 1 otherwise).
+:func:`add_parser` declares the options and :func:`run` carries them out;
+:mod:`skactive.cli` owns the program, its exit codes and its error lines.
 """
 
-import argparse
 import importlib
 import os
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["main"]
+from ..exceptions import CommandError, UsageError
 
 #: Short names accepted by ``--strategies``, mapped to classes of ``skactive``.
 STRATEGY_ALIASES = {
@@ -39,23 +38,8 @@ MODELS = ("logistic", "ridge", "mlp", "skorch-mlp")
 _MODEL_TASKS = {"logistic": {"classification"}, "ridge": {"regression"}}
 
 
-class CommandError(Exception):
-    """A problem with the command's options or input, reported in one line."""
-
-
-class _UsageError(CommandError):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    # argparse prints the usage and exits; we want one line and our own exit code.
-    def error(self, message):
-        raise _UsageError(message)
-
-
-def _build_parser():
-    parser = _Parser(prog="skactive", description="Batch active learning for scikit-learn.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+def add_parser(commands):
+    """Add the ``compare`` subcommand to ``commands`` (an argparse subparsers object)."""
     cmp = commands.add_parser(
         "compare",
         help="compare strategies in simulated active learning",
@@ -104,8 +88,8 @@ def _build_parser():
         "--output", default="skactive-compare", help="output folder (default ./skactive-compare)"
     )
     cmp.add_argument("--quiet", action="store_true", help="no progress bar")
-    cmp.set_defaults(run=_compare)
-    return parser
+    cmp.set_defaults(run=run)
+    return cmp
 
 
 def _load_data(spec, task, pool_size, seed):
@@ -254,9 +238,9 @@ def _check_options(args):
         value = getattr(args, option)
         if value is not None and value < minimum:
             flag = "--" + option.replace("_", "-")
-            raise _UsageError(f"argument {flag}: should be >= {minimum}; got {value}.")
+            raise UsageError(f"argument {flag}: should be >= {minimum}; got {value}.")
     if args.n_jobs == 0:
-        raise _UsageError("argument --n-jobs: should be a nonzero int (-1 for all cores).")
+        raise UsageError("argument --n-jobs: should be a nonzero int (-1 for all cores).")
 
 
 def _table(collection, scoring):
@@ -304,7 +288,8 @@ def _write_plots(collection, penalty, cdf, output):
     return written
 
 
-def _compare(args):
+def run(args):
+    """Run ``skactive compare`` with parsed ``args``; return the exit status."""
     from sklearn.exceptions import ConvergenceWarning
     from threadpoolctl import threadpool_limits
 
@@ -381,46 +366,3 @@ def _compare(args):
     files = ", ".join(p.name for p in [output / "results.json", *written])
     print(f"wrote {files} to {output}/ in {time.perf_counter() - start:.1f} s")
     return 0
-
-
-def _one_line(exc):
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text
-
-
-def main(argv=None):
-    """Run the ``skactive`` command; return its exit status.
-
-    Parameters
-    ----------
-    argv : list of str, default=None
-        The arguments after the program name; default ``sys.argv[1:]``.
-
-    Returns
-    -------
-    status : int
-        0 on success, 2 for a bad option, 1 for any other error.
-
-    Examples
-    --------
-    >>> from skactive.cli import main
-    >>> main(["compare", "--rounds", "0"])
-    2
-    """
-    parser = _build_parser()
-    try:
-        args = parser.parse_args(argv)
-        return args.run(args)
-    except _UsageError as exc:
-        print(f"skactive: error: {_one_line(exc)}", file=sys.stderr)
-        return 2
-    except (CommandError, ValueError, TypeError, OSError, ImportError) as exc:
-        print(f"skactive: error: {_one_line(exc)}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("skactive: interrupted", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
