@@ -26,3 +26,14 @@ class NumericalRangeError(ValueError, FloatingPointError):
     ``except ValueError`` for bad input catches it; also a
     ``FloatingPointError`` for code written against earlier releases.
     """
+
+
+class CommandError(ValueError):
+    """Raised by the ``skactive`` command for a problem with its options or input.
+
+    The command prints the message as one line and exits with status 1.
+    """
+
+
+class UsageError(CommandError):
+    """Raised by the ``skactive`` command for a bad option; it exits with status 2."""
