@@ -10,7 +10,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from threadpoolctl import threadpool_limits
 
 from skactive import BADGE, BAIT, CoreSet, MarginSampling, RandomSampling
-from skactive.simulation import active_learning_curve
+from skactive.experiments.simulation import active_learning_curve
 
 
 @pytest.fixture(autouse=True)
