@@ -11,10 +11,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from .adapters import get_adapter
 from .adapters._sklearn import is_regressor
-from .backends import check_device, resolve_backend
+from .backends import resolve_backend
 from .distributed import check_not_dask, is_dask_collection
 from .exceptions import UnsupportedEstimatorError
 from .utils._validation import (
+    DEVICE,
     HasMethods,
     _fit_context,
     _num_samples,
@@ -64,7 +65,7 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator):
     _parameter_constraints = {
         "estimator": [HasMethods(["fit"])],
         "random_state": ["random_state"],
-        "device": [str],
+        "device": [DEVICE],
     }
     _tasks = frozenset({"classification", "regression"})
     _needs_adapter = True
@@ -94,7 +95,6 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator):
             The fitted strategy.
         """
         name = type(self).__name__
-        check_device(self.device, name)
         check_not_dask(f"{name}.fit", X=X, y=y)
         if "regression" not in self._tasks and is_regressor(self.estimator):
             raise ValueError(
