@@ -9,6 +9,8 @@ one worker live in one Dask actor (:class:`Shard`), which the driver calls
 once per pick with O(K + d) numbers.
 """
 
+import time
+
 import numpy as np
 
 from ..backends import resolve_backend
@@ -150,9 +152,19 @@ class Shard:
     def __init__(self, parts, offsets, kind, params):
         cls = BLOCKS[kind]
         self.blocks = [cls(p, off, **params) for p, off in zip(parts, offsets, strict=True)]
+        self.busy_s = 0.0  # time spent in calls: what is not coordination (benchmarks)
 
     def call(self, method, *args):
-        return [getattr(b, method)(*args) for b in self.blocks]
+        t0 = time.perf_counter()
+        out = [getattr(b, method)(*args) for b in self.blocks]
+        self.busy_s += time.perf_counter() - t0
+        return out
 
     def call_one(self, position, method, *args):
-        return getattr(self.blocks[position], method)(*args)
+        t0 = time.perf_counter()
+        out = getattr(self.blocks[position], method)(*args)
+        self.busy_s += time.perf_counter() - t0
+        return out
+
+    def busy(self):
+        return self.busy_s
