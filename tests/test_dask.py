@@ -154,7 +154,10 @@ def test_lost_worker_mid_query_gives_the_same_batch(monkeypatch):
     )
     # Calls to a dead worker fail after 5 s instead of the default 30 s.
     timeouts = dask.config.set({"distributed.comm.timeouts.connect": "5s"})
+    monkeypatch.setattr(_dask, "TIMEOUT_S", 120.0)  # a fresh cluster on a busy machine
     with timeouts, cluster, distributed.Client(cluster, timeout=60) as client:
+        client.wait_for_workers(3, timeout=120)
+        client.run(__import__, "skactive.distributed._blocks")  # warm, before the clock
         for name in ["CoreSet", "BADGE"]:
             strategy = _fitted(name, 3)
             calls = []
