@@ -97,7 +97,9 @@ def test_stabilising_predictions_across_runs(files, tmp_path, capsys):
     state = tmp_path / "stopset.skactive-stop.json"
     assert len(json.loads(state.read_text())["predictions"]) == 20
     assert main(args) == 0  # the same labelled set again: the same model
-    assert "kappa=1.000 against the previous run's model" in capsys.readouterr().out
+    assert "kappa=1.000 against the previous run's model; mean of the last 1 kappa 1.000" in (
+        capsys.readouterr().out
+    )
     assert json.loads(state.read_text())["values"][1:] == [1.0]
 
 

@@ -221,11 +221,11 @@ def _stabilising(args, strategy, features):
             f"are kept in {state_path} for the next run: keep labelling"
         )
     else:
-        recent = rule.values_[-rule.window :]
+        recent = [v for v in rule.values_[-rule.window :] if not np.isnan(v)]
         line = (
-            f"stabilising predictions: kappa={kappa:.3f} against the previous run's model, "
-            f"{np.nanmean(recent):.3f} over the last {len(recent)} run(s) (stop when "
-            f">= {rule.threshold} over {rule.window} runs): {_verdict(stop)}"
+            f"stabilising predictions: kappa={kappa:.3f} against the previous run's model; "
+            f"mean of the last {len(recent)} kappa {np.mean(recent):.3f} (stop when the mean "
+            f"of {rule.window} reaches {rule.threshold}): {_verdict(stop)}"
         )
     return line, state_path, json.dumps(state)
 
