@@ -23,6 +23,12 @@ for _name, _tasks, _deterministic in [("BADGE", ("c",), False), ("BAIT", ("c", "
             DETERMINISTIC.append(_name)
 
 
+# Issue 9's selectors (listed explicitly: they are exported unconditionally).
+CLASSIFICATION += ["KDPP", "GreedyLogDet", "ALBL"]
+REGRESSION += ["GreedyLogDet"]
+DETERMINISTIC += ["GreedyLogDet"]
+
+
 def make(name, estimator=None, **params):
     """A strategy instance by class name, wrapping ``estimator`` (LogisticRegression by default)."""
     estimator = LogisticRegression(max_iter=500) if estimator is None else estimator

@@ -44,7 +44,17 @@ def test_auto_without_cuda_is_numpy():
 
 
 @pytest.mark.parametrize(
-    "name", ["RandomSampling", "LeastConfidence", "MarginSampling", "EntropySampling", "CoreSet"]
+    "name",
+    [
+        "RandomSampling",
+        "LeastConfidence",
+        "MarginSampling",
+        "EntropySampling",
+        "CoreSet",
+        "KDPP",
+        "GreedyLogDet",
+        "ALBL",
+    ],
 )
 def test_numpy_and_torch_cpu_pick_the_same_rows(name):
     pytest.importorskip("torch")
@@ -60,7 +70,7 @@ def test_numpy_and_torch_cpu_pick_the_same_rows(name):
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("name", ["MarginSampling", "CoreSet"])
+@pytest.mark.parametrize("name", ["MarginSampling", "CoreSet", "KDPP", "GreedyLogDet"])
 def test_cuda_picks_equal_numpy(name):
     rs = np.random.RandomState(0)
     X = rs.randn(500, 6)
