@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from threadpoolctl import threadpool_limits
 
 from skactive import CoreSet, MarginSampling, RandomSampling
-from skactive.simulation import (
+from skactive.experiments.simulation import (
     ActiveLearningResult,
     ResultCollection,
     active_learning_curve,

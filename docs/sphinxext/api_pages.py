@@ -41,23 +41,23 @@ MODULES = [
         "See :ref:`neural_networks`.",
     ),
     (
-        "skactive.simulation",
+        "skactive.experiments.simulation",
         "Simulated active learning",
         "The papers' experimental protocol: learning curves from a random initial "
         "set. See :ref:`reproducing`.",
     ),
     (
-        "skactive.evaluation",
+        "skactive.experiments.evaluation",
         "Evaluation",
         "Pairwise penalty matrix and normalised-error CDF over many settings.",
     ),
     (
-        "skactive.plotting",
+        "skactive.experiments.plotting",
         "Plotting",
         "Learning curves, penalty matrix and CDF plots (needs the ``plot`` extra).",
     ),
     (
-        "skactive.datasets",
+        "skactive.experiments.datasets",
         "Data sets",
         "Loaders for the papers' real data sets from local ``.npz`` archives.",
     ),
