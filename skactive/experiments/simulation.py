@@ -376,7 +376,8 @@ def active_learning_curve(
     The protocol of the BADGE and BAIT papers: draw ``initial_size`` rows of
     ``X`` uniformly at random and fit; then, each round, ``query`` a batch of
     ``batch_size`` rows from the rows not yet labelled, reveal their labels
-    from ``y``, refit the model from scratch on all labelled rows (the
+    from ``y`` (and report them with the strategy's ``tell``, from which
+    :class:`~skactive.ALBL` learns), refit the model from scratch on all labelled rows (the
     strategy's ``fit`` clones its estimator) and score it on the test set.
 
     Parameters
@@ -491,6 +492,9 @@ def active_learning_curve(
             picks = strategy.query(X[pool], batch_size=batch_size)
             query_seconds = time.perf_counter() - t0
             new = pool[np.asarray(picks, dtype=np.int64)]
+            # Reveal the batch's labels to the strategy (ALBL learns from them;
+            # for the others tell only checks the batch).
+            strategy.tell(y[new])
             is_labeled[new] = True
             labeled.extend(new.tolist())
             selected.append(new)
@@ -501,12 +505,11 @@ def active_learning_curve(
     finally:
         if bar is not None:
             bar.close()
+    info = {"initial_size": initial_size, "batch_size": batch_size}
+    if hasattr(strategy, "arm_history_"):  # ALBL: which arm picked each batch
+        info["arm_history"] = [int(a) for a in strategy.arm_history_]
     return ActiveLearningResult(
-        type(strategy).__name__,
-        selected=selected,
-        scoring=scoring_name,
-        info={"initial_size": initial_size, "batch_size": batch_size},
-        **record,
+        type(strategy).__name__, selected=selected, scoring=scoring_name, info=info, **record
     )
 
 
