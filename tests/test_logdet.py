@@ -174,7 +174,8 @@ def test_gradient_variant_prefers_uncertain_rows():
 @pytest.mark.parametrize(
     "kwargs, err, msg",
     [
-        ({"n_select": 0}, ValueError, "n_select=0 should be in [1, n_samples=5]."),
+        ({"n_select": 0}, InvalidParameterError, "The 'n_select' parameter of logdet_select"),
+        ({"n_select": 6}, ValueError, "n_select=6 should be in [1, n_samples=5]."),
         ({"n_select": 2.0}, InvalidParameterError, "The 'n_select' parameter of logdet_select"),
         (
             {"embedding": "kron"},

@@ -16,8 +16,8 @@ import numbers
 
 import numpy as np
 
-from ..utils._validation import InvalidParameterError
-from ._common import prepare, sq_norms
+from ..utils._validation import DEVICE, Interval, StrOptions, validate_params
+from ._common import check_n_select, prepare, sq_norms
 from ._kmeanspp import _fill_uniform, _kmeanspp_select, _to_host, _uniform_position
 
 _INITS = ("kmeans++", "random")
@@ -152,6 +152,18 @@ def _kdpp_select(A, H, n_select, rng, xp, init="kmeans++", n_steps=None, return_
     return (picks, chain) if return_chain else picks
 
 
+@validate_params(
+    {
+        "A": ["array-like"],
+        "H": ["array-like"],
+        "n_select": [Interval(numbers.Integral, 1, None, closed="left")],
+        "init": [StrOptions(set(_INITS))],
+        "n_steps": [Interval(numbers.Integral, 0, None, closed="left"), None],
+        "random_state": ["random_state"],
+        "device": [DEVICE],
+    },
+    prefer_skip_nested_validation=True,
+)
 def kdpp_select(
     A, H, n_select, *, init="kmeans++", n_steps=None, random_state=None, device="numpy"
 ):
@@ -228,23 +240,9 @@ def kdpp_select(
     >>> sorted(kdpp_select(A, H, 2, random_state=0))
     [2, 3]
     """
-    if init not in _INITS:
-        raise InvalidParameterError(
-            "The 'init' parameter of kdpp_select must be a str among "
-            f"{{'kmeans++', 'random'}}. Got {init!r} instead."
-        )
     backend, (A, H), rng = prepare([A, H], ["A", "H"], device, random_state)
     n = H.shape[0]
     if A.shape[0] != n:
         raise ValueError(f"A and H should have the same number of rows; got {A.shape[0]} and {n}.")
-    for name, value, low in [("n_select", n_select, 1), ("n_steps", n_steps, 0)]:
-        if value is None and name == "n_steps":
-            continue
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-            raise InvalidParameterError(
-                f"The '{name}' parameter of kdpp_select must be an int in the range "
-                f"[{low}, inf). Got {value!r} instead."
-            )
-    if n_select > n:
-        raise ValueError(f"n_select={n_select} should be in [1, n_samples={n}].")
+    check_n_select(n_select, n)
     return _kdpp_select(A, H, int(n_select), rng, backend.xp, init, n_steps)

@@ -18,7 +18,7 @@ that most increases ``log det M`` and then adds its term to ``M``:
 import math
 import numbers
 
-from ..utils._validation import InvalidParameterError
+from ..utils._validation import DEVICE, Interval, StrOptions, validate_params
 from ._bait import (
     _check_shapes,
     _chunks,
@@ -203,27 +203,19 @@ def _logdet_select(H, P, n_select, H_labeled, P_labeled, embedding, lam, xp, ret
     return (picks, gains) if return_gains else picks
 
 
-def _check_args(n_select, n, embedding, lam, P):
-    if isinstance(n_select, bool) or not isinstance(n_select, numbers.Integral):
-        raise InvalidParameterError(
-            f"The 'n_select' parameter of logdet_select must be an int. Got {n_select!r} instead."
-        )
-    if not 1 <= n_select <= n:
-        raise ValueError(f"n_select={n_select} should be in [1, n_samples={n}].")
-    if embedding not in _EMBEDDINGS:
-        raise InvalidParameterError(
-            "The 'embedding' parameter of logdet_select must be a str among "
-            f"{{'fisher', 'gradient'}}. Got {embedding!r} instead."
-        )
-    if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or not lam > 0:
-        raise InvalidParameterError(
-            "The 'lam' parameter of logdet_select must be a float in the range (0, inf). "
-            f"Got {lam!r} instead."
-        )
-    if embedding == "gradient" and P is None:
-        raise ValueError("embedding='gradient' needs class probabilities P (classification).")
-
-
+@validate_params(
+    {
+        "H": ["array-like"],
+        "P": ["array-like", None],
+        "n_select": [Interval(numbers.Integral, 1, None, closed="left")],
+        "H_labeled": ["array-like", None],
+        "P_labeled": ["array-like", None],
+        "embedding": [StrOptions(set(_EMBEDDINGS))],
+        "lam": [Interval(numbers.Real, 0, None, closed="neither")],
+        "device": [DEVICE],
+    },
+    prefer_skip_nested_validation=True,
+)
 def logdet_select(
     H,
     P,
@@ -300,6 +292,7 @@ def logdet_select(
     backend, out, _ = prepare([arrays[k] for k in names], names, device)
     arrays.update(zip(names, out, strict=True))
     H, P, H_lab, P_lab = arrays.values()
-    _check_args(n_select, H.shape[0], embedding, lam, P)
-    _check_shapes(*(backend.to_numpy(a) if a is not None else None for a in arrays.values()))
+    if embedding == "gradient" and P is None:
+        raise ValueError("embedding='gradient' needs class probabilities P (classification).")
+    _check_shapes(H, P, H_lab, P_lab, n_select, backend.xp)
     return _logdet_select(H, P, int(n_select), H_lab, P_lab, embedding, float(lam), backend.xp)
