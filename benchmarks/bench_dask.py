@@ -63,8 +63,9 @@ CASES = {
     "overhead-badge": (BADGE, 20_000, 127, 10, 100, 1_000),
 }
 # Numbers kept per row besides H and P (float64), by strategy: CoreSet keeps norms and
-# running distances; BADGE the factor A (K columns), norms, tolerances, D² and its sums.
-STATE_COLUMNS = {"CoreSet": lambda K: 2, "BADGE": lambda K: K + 4, "BAIT": lambda K: 2 * K * K}
+# running distances; BADGE the factor A (K columns), norms, tolerances, D² and its sums;
+# BAIT the K×K matrices G and R and two gain bounds.
+STATE_COLUMNS = {"CoreSet": lambda K: 2, "BADGE": lambda K: K + 4, "BAIT": lambda K: 2 * K * K + 2}
 
 
 class _Recorded(_dask._Shards):
@@ -145,7 +146,7 @@ def _largest_share(shards, n):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="pools 20x smaller")
-    parser.add_argument("--only", default="badge,coreset,overhead,overhead-badge")
+    parser.add_argument("--only", default="badge,coreset,bait,overhead,overhead-badge")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     from distributed import Client, LocalCluster

@@ -403,20 +403,29 @@ class _State:
         ``R ← R − U C Tᵀ − T C Uᵀ + U C Q C Uᵀ``. ``drop`` removes row ``i``
         from the candidates first.
         """
-        xp, rows = self.xp, self.rows
+        Yr, C, half_Q = self.woodbury(self.rows, i)
+        if drop:
+            self._drop(i)
+        for sl in self._chunks():
+            self._update(sl, Yr, C, half_Q)
+
+    def woodbury(self, rows, i):
+        """Downdate ``M⁻¹`` in place for row ``i`` of ``rows``; return what every row needs.
+
+        ``(Yr, C, Q/2)``: ``Yr = hat_matrix([W, Z])`` gives ``U = V_xᵀW`` and
+        ``T = V_xᵀZ`` in one GEMM over the rows, one pass over H. ``rows`` may
+        hold the picked row only: a partition of a Dask pool updates its rows
+        with a pick held by another partition.
+        """
+        xp = self.xp
         W = rows.minv_factor(self.Minv, i)
         Ui = rows.project(rows.hat_matrix(W), slice(i, i + 1))[0, :, :]
         # ±I + G_i: eigenvalues >= 1 forward, in (-1, 0) backward (M ⪰ λI + V_iV_iᵀ).
         C = _small_inverse(self.sign * _eye(rows.K, Ui, xp) + 0.5 * (Ui + Ui.mT), xp)
         FW = W if self.F is None else self.F @ W
         Z = self._downdate(W, C, FW)
-        # U = V_xᵀW and T = V_xᵀZ from one GEMM over the rows: one pass over H.
         Yr = rows.hat_matrix(xp.concat([W, Z], axis=1))
-        if drop:
-            self._drop(i)
-        half_Q = 0.5 * (W.mT @ FW)
-        for sl in self._chunks():
-            self._update(sl, Yr, C, half_Q)
+        return Yr, C, 0.5 * (W.mT @ FW)
 
     def _downdate(self, W, C, FW):
         """``Z = M⁻¹FW``, then ``M⁻¹ ← M⁻¹ − W C Wᵀ`` in place, one block of rows at a time.
