@@ -2,6 +2,7 @@
 
 import pickle
 import re
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -14,7 +15,14 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skactive.kernels._bait import _bait_select, _gain_bounds, _trace_solve, bait_select
+from skactive.kernels import _bait as bait_kernel
+from skactive.kernels._bait import (
+    _bait_select,
+    _gain_bounds,
+    _shifted_trace_solve,
+    _trace_solve,
+    bait_select,
+)
 from skactive.strategies._bait import BAIT
 from skactive.utils._validation import InvalidParameterError
 
@@ -30,8 +38,8 @@ def dense_factor(h, p):
     return np.stack([np.sqrt(p[k]) * np.kron(eye[k] - p, h) for k in range(len(p))])
 
 
-def dense_bait(H, P, B, H_lab=None, P_lab=None, lam=1.0, oversample=2, fisher="pool"):
-    """Forward then backward greedy with explicit inverses; returns (picks, forward traces)."""
+def _dense_problem(H, P, B, H_lab, P_lab, lam, fisher):
+    """Candidate factors, F, M₀ and the per-pick weight of REFERENCE.md §3.3, all dense."""
     n, L = len(H), 0 if H_lab is None else len(H_lab)
     X = [dense_factor(H[i], None if P is None else P[i]) for i in range(n)]
     X_lab = [dense_factor(H_lab[i], None if P is None else P_lab[i]) for i in range(L)]
@@ -41,7 +49,13 @@ def dense_bait(H, P, B, H_lab=None, P_lab=None, lam=1.0, oversample=2, fisher="p
     else:
         F = sum(x.T @ x for x in X + X_lab) / (n + L)
     M = lam * np.eye(D) + sum((x.T @ x for x in X_lab), np.zeros((D, D))) / (L + B)
-    w = B / (L + B)  # each candidate's Fisher is scaled by √(B/(L+B)) squared
+    return X, F, M, B / (L + B)  # each candidate's Fisher is scaled by √(B/(L+B)) squared
+
+
+def dense_bait(H, P, B, H_lab=None, P_lab=None, lam=1.0, oversample=2, fisher="pool"):
+    """Forward then backward greedy with explicit inverses; returns (picks, forward traces)."""
+    X, F, M, w = _dense_problem(H, P, B, H_lab, P_lab, lam, fisher)
+    n = len(H)
     picks, traces = [], [np.trace(np.linalg.inv(M) @ F)]
     for _ in range(min(oversample * B, n)):
         vals = [
@@ -57,6 +71,18 @@ def dense_bait(H, P, B, H_lab=None, P_lab=None, lam=1.0, oversample=2, fisher="p
         j = picks.pop(int(np.argmin(vals)))  # first in pick order on ties
         M = M - w * X[j].T @ X[j]
     return picks, traces
+
+
+def dense_traces(pb, forward):
+    """``tr(M⁻¹F)`` before the first and after each of the ``forward`` picks, dense."""
+    X, F, M, w = _dense_problem(
+        pb["H"], pb["P"], pb["n_select"], pb["H_labeled"], pb["P_labeled"], pb["lam"], pb["fisher"]
+    )
+    traces = [np.trace(np.linalg.inv(M) @ F)]
+    for j in forward:
+        M = M + w * X[j].T @ X[j]
+        traces.append(np.trace(np.linalg.inv(M) @ F))
+    return traces
 
 
 @st.composite
@@ -86,7 +112,7 @@ def problems(draw, task):
     }
 
 
-def fast(pb, xp=np, return_trace=False):
+def fast(pb, xp=np, **kwargs):
     return _bait_select(
         pb["H"],
         pb["P"],
@@ -97,8 +123,22 @@ def fast(pb, xp=np, return_trace=False):
         pb["oversample"],
         pb["fisher"],
         xp,
-        return_trace=return_trace,
+        **kwargs,
     )
+
+
+def fast_with_forward(pb, **kwargs):
+    """The kernel's picks and its forward picks, recorded by wrapping ``_forward``."""
+    forward = []
+
+    def record(*args, **kw):
+        forward.extend(real(*args, **kw))
+        return list(forward)
+
+    real = bait_kernel._forward
+    with mock.patch.object(bait_kernel, "_forward", record):
+        picks = fast(pb, **kwargs)
+    return picks, forward
 
 
 def oracle(pb):
@@ -123,7 +163,8 @@ def oracle(pb):
 @given(data=st.data())
 def test_matches_dense_oracle(task, data):
     pb = data.draw(problems(task))
-    picks, traces = fast(pb, return_trace=True)
+    picks, forward = fast_with_forward(pb)
+    traces = dense_traces(pb, forward)
     want, want_traces = oracle(pb)
     assert picks == want
     np.testing.assert_allclose(traces, want_traces, rtol=1e-9, atol=1e-12)
@@ -131,11 +172,33 @@ def test_matches_dense_oracle(task, data):
 
 @pytest.mark.parametrize("task", ["classification", "regression"])
 @settings(max_examples=30)
+@given(data=st.data(), n_jobs=st.sampled_from([1, 2]))
+def test_low_rank_path_matches_dense_oracle(task, data, n_jobs):
+    # The wide-input form of M⁻¹ (λ⁻¹I minus Woodbury columns, F through its
+    # factors), forced on small problems, against the dense oracle.
+    pb = data.draw(problems(task))
+    picks, forward = fast_with_forward(pb, low_rank=True, n_jobs=n_jobs)
+    want, want_traces = oracle(pb)
+    assert picks == want
+    np.testing.assert_allclose(dense_traces(pb, forward), want_traces, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+@settings(max_examples=15)
+@given(data=st.data())
+def test_threads_do_not_change_picks(task, data):
+    pb = data.draw(problems(task))
+    with config_context(working_memory=1):  # several chunks even on small pools
+        assert fast(pb, n_jobs=2) == fast(pb, n_jobs=1) == oracle(pb)[0]
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+@settings(max_examples=30)
 @given(data=st.data())
 def test_forward_trace_never_increases(task, data):
     pb = data.draw(problems(task))
-    _, traces = fast(pb, return_trace=True)
-    traces = np.asarray(traces)
+    _, forward = fast_with_forward(pb)
+    traces = np.asarray(dense_traces(pb, forward))
     assert np.all(np.diff(traces) <= 1e-12 * traces[0])
 
 
@@ -165,6 +228,28 @@ def test_gain_bounds_bracket_the_exact_gain(K, seed, log_scale, rank):
     lower, upper = _gain_bounds(G, R, np)
     assert np.all(lower <= exact * (1 + 1e-9) + 1e-300)
     assert np.all(exact <= upper)
+
+
+@settings(max_examples=40)
+@given(
+    K=st.integers(1, 6),
+    m=st.integers(1, 20),
+    seed=st.integers(0, 2**31 - 1),
+    sign=st.sampled_from([1.0, -1.0]),
+)
+def test_trace_solve_matches_dense_solve(K, m, seed, sign):
+    # tr((I ± G)⁻¹R) by vectorised elimination against LAPACK, one matrix at a time;
+    # backward (−) uses G with eigenvalues in [0, 1) as M ⪰ λI + V Vᵀ guarantees.
+    rng = np.random.RandomState(seed)
+    A = rng.normal(size=(m, K, K))
+    G = A @ A.mT
+    if sign < 0:
+        G /= 1.0 + np.linalg.eigvalsh(G)[:, -1:, None] * (1 + rng.uniform(size=(m, 1, 1)))
+    Bm = rng.normal(size=(m, K, K))
+    R = Bm @ Bm.mT
+    want = [np.trace(np.linalg.solve(np.eye(K) + sign * g, r)) for g, r in zip(G, R, strict=True)]
+    got = _shifted_trace_solve(G, R, 1.0, sign, np)
+    np.testing.assert_allclose(got, want, rtol=1e-10)
 
 
 def _degenerate(kind, rng):
