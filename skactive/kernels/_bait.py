@@ -19,7 +19,7 @@ import numbers
 import numpy as np
 
 from ._common import _device_kw, prepare, row_chunks
-from ._parallel import Workers
+from ._parallel import Progress, Workers
 
 # Rows per chunk of the per-step passes: a chunk's K×K state, its slice of H
 # and the temporaries stay in cache (measured fastest at about 2**16 entries
@@ -384,7 +384,7 @@ def _gain_bounds(G, R, xp):
     f on ``g >= 0``; its weighted sum, least at ``t = m2/m1``, is the upper
     bound ``m0 − m1² / (m1 + m2)``. Both are exact when R lives on one
     eigenvalue of G. The upper bound carries a ``1e-10 · tr R`` slack for
-    round-off in G and R.
+    round-off in G and R (``1e-4 · tr R`` in float32).
     """
     m0 = xp.sum(xp.linalg.diagonal(R), axis=1)
     m1 = xp.sum(G * R, axis=(1, 2))
@@ -392,7 +392,12 @@ def _gain_bounds(G, R, xp):
     zero, one = xp.zeros_like(m0), xp.ones_like(m0)
     lower = xp.where(m0 + m1 > 0, m0 * m0 / xp.where(m0 + m1 > 0, m0 + m1, one), zero)
     drop = xp.where(m1 + m2 > 0, m1 * m1 / xp.where(m1 + m2 > 0, m1 + m2, one), zero)
-    return lower, m0 - drop + 1e-10 * xp.abs(m0)
+    return lower, m0 - drop + _slack(m0, xp) * xp.abs(m0)
+
+
+def _slack(x, xp):
+    """Relative round-off allowance of the bounds: 1e-10 in float64, 1e-4 in float32."""
+    return 1e-10 if x.dtype == xp.float64 else 1e-4
 
 
 def _cholesky_inverse_factor(S, xp):
@@ -601,7 +606,8 @@ class _State:
         In a bounded pass, exact gains are computed only for rows whose upper
         bound reaches a threshold that no best row can be below: the largest
         lower bound, or the largest exact gain of the few rows with the highest
-        upper bounds (less a 1e-9 relative margin for round-off). Every row that
+        upper bounds (less a 1e-9 relative margin for round-off, 1e-3 in
+        float32). Every row that
         could attain or tie the maximum is among them.
         """
         xp = self.xp
@@ -612,12 +618,14 @@ class _State:
             probe = _top_indices(upper, 8, xp)
             probed = xp.where(xp.take(taken, probe), -xp.inf, self.exact(probe))
             top = xp.maximum(xp.max(xp.where(taken, -xp.inf, self.lower)), xp.max(probed))
-            idx = xp.nonzero(upper >= top - 1e-9 * xp.abs(top))[0]
+            idx = xp.nonzero(upper >= top - 10 * _slack(top, xp) * xp.abs(top))[0]
             gains = self.exact(idx)
         if gains.shape[0] == 0:
             gains = xp.full((1,), xp.nan, dtype=self.G.dtype, **_device_kw(self.G))
         j = xp.argmax(gains)
-        best = xp.stack([xp.astype(j if idx is None else idx[j], gains.dtype), gains[j]])
+        best = xp.stack(
+            [xp.astype(j if idx is None else idx[j], xp.float64), xp.astype(gains[j], xp.float64)]
+        )
         i, value = _to_host(best)
         if not math.isfinite(value):
             raise FloatingPointError(
@@ -781,39 +789,6 @@ def _low_rank_metric(pool, lab, n_select, lam, fisher, capacity, unscaled):
     return _LowRankMetric(lam, W0, W0.shape[1] + capacity, rows, pool.n + n_lab, xp)
 
 
-class _Progress:
-    """Steps of a long selection: a tqdm bar when tqdm is installed, else lines on stderr.
-
-    Silent unless ``verbose`` (scikit-learn's convention: 0 is silent).
-    """
-
-    def __init__(self, verbose, total, desc):
-        self.bar, self.verbose, self.total, self.desc, self.done = None, verbose, total, desc, 0
-        if not verbose:
-            return
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            tqdm = None
-        if tqdm is not None:
-            self.bar = tqdm(total=total, desc=desc, unit="step", leave=False)
-
-    def update(self):
-        self.done += 1
-        if not self.verbose:
-            return
-        if self.bar is not None:
-            self.bar.update(1)
-        elif self.done == self.total or self.done % max(1, self.total // 10) == 0:
-            import sys
-
-            print(f"{self.desc}: step {self.done}/{self.total}", file=sys.stderr, flush=True)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
-
-
 def _bait_select(
     H,
     P,
@@ -849,7 +824,7 @@ def _bait_select(
     capacity = _low_rank_capacity(pool.K, n_lab, n_steps, n_select)
     if low_rank is None:
         low_rank = _use_low_rank(pool.K * pool.d, capacity)
-    progress = _Progress(verbose, 2 * n_steps - n_select, "BAIT")
+    progress = Progress(verbose, 2 * n_steps - n_select, "BAIT")
     with Workers(n_jobs, xp) as workers:
         if low_rank:
             metric = _low_rank_metric(pool, lab, n_select, lam, fisher, capacity, unscaled)

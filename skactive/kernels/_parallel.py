@@ -1,4 +1,4 @@
-"""Threads for the chunked kernel passes: ``n_jobs`` resolution and a small pool.
+"""Threads and progress for long kernel calls: ``n_jobs``, a small pool, a progress bar.
 
 The numpy kernels split their pool-sized passes into fixed, cache-sized row
 chunks and hand the chunks to worker threads (numpy and BLAS release the GIL),
@@ -10,7 +10,9 @@ whereas chunk threads, scheduled dynamically, fall back to the speed of one
 thread when the other core is busy.
 """
 
+import contextlib
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -76,3 +78,47 @@ class Workers:
         if workers is None or workers._pool is None or len(items) < 2:
             return [fn(item) for item in items]
         return list(workers._pool.map(fn, items))
+
+
+def blas_threads(n_jobs, xp=np):
+    """Limit BLAS to ``n_jobs`` threads around a numpy kernel (torch: no change)."""
+    if xp is not np:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=n_jobs, user_api="blas")
+
+
+def compute_dtype(x, dtype, xp):
+    """``x`` in the kernels' compute dtype: ``"float64"`` (exact, default) or ``"float32"``."""
+    want = getattr(xp, dtype)
+    return x if x is None or x.dtype == want else xp.astype(x, want)
+
+
+class Progress:
+    """Steps of a long selection: a tqdm bar when tqdm is installed, else lines on stderr.
+
+    Silent unless ``verbose`` (scikit-learn's convention: 0 is silent).
+    """
+
+    def __init__(self, verbose, total, desc):
+        self.bar, self.verbose, self.total, self.desc, self.done = None, verbose, total, desc, 0
+        if not verbose:
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            tqdm = None
+        if tqdm is not None:
+            self.bar = tqdm(total=total, desc=desc, unit="step", leave=False)
+
+    def update(self):
+        self.done += 1
+        if not self.verbose:
+            return
+        if self.bar is not None:
+            self.bar.update(1)
+        elif self.done == self.total or self.done % max(1, self.total // 10) == 0:
+            print(f"{self.desc}: step {self.done}/{self.total}", file=sys.stderr, flush=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
