@@ -11,9 +11,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from .adapters import get_adapter
 from .adapters._sklearn import is_regressor
-from .backends import check_device, resolve_backend
+from .backends import resolve_backend
 from .exceptions import UnsupportedEstimatorError
 from .utils._validation import (
+    DEVICE,
     HasMethods,
     _fit_context,
     _num_samples,
@@ -63,7 +64,7 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator):
     _parameter_constraints = {
         "estimator": [HasMethods(["fit"])],
         "random_state": ["random_state"],
-        "device": [str],
+        "device": [DEVICE],
     }
     _tasks = frozenset({"classification", "regression"})
     _needs_adapter = True
@@ -93,7 +94,6 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator):
             The fitted strategy.
         """
         name = type(self).__name__
-        check_device(self.device, name)
         if "regression" not in self._tasks and is_regressor(self.estimator):
             raise ValueError(
                 f"{name} supports classification only, but the wrapped estimator "

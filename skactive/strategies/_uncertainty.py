@@ -4,7 +4,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..backends import resolve_backend
 from ..base import BaseQueryStrategy
-from ..kernels import entropy_scores, least_confidence_scores, margin_scores, top_k
+from ..kernels._uncertainty import _entropy, _least_confidence, _margin, _top_k
 
 
 class _UncertaintySampling(BaseQueryStrategy):
@@ -31,7 +31,7 @@ class _UncertaintySampling(BaseQueryStrategy):
 
     def _select(self, X_pool, batch_size, rng, backend):
         scores = type(self)._score(self._pool_proba(X_pool, backend))
-        return top_k(scores, batch_size)
+        return _top_k(scores, batch_size)
 
 
 _DOC = """{summary}
@@ -78,15 +78,15 @@ _DOC = """{summary}
 
 
 class LeastConfidence(_UncertaintySampling):
-    _score = staticmethod(least_confidence_scores)
+    _score = staticmethod(_least_confidence)
 
 
 class MarginSampling(_UncertaintySampling):
-    _score = staticmethod(margin_scores)
+    _score = staticmethod(_margin)
 
 
 class EntropySampling(_UncertaintySampling):
-    _score = staticmethod(entropy_scores)
+    _score = staticmethod(_entropy)
 
 
 LeastConfidence.__doc__ = _DOC.format(

@@ -6,22 +6,25 @@ mend when that happens again.
 """
 
 import numbers
+import re
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.utils import check_array
 from sklearn.utils._chunking import get_chunk_n_rows
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
     InvalidParameterError,
     StrOptions,
+    validate_parameter_constraints,
+    validate_params,
 )
 from sklearn.utils.validation import _num_samples, validate_data
 
 from ..exceptions import NonFiniteOutputError
 
 __all__ = [
+    "DEVICE",
     "HasMethods",
     "Interval",
     "InvalidParameterError",
@@ -29,10 +32,42 @@ __all__ = [
     "_fit_context",
     "_num_samples",
     "check_batch_size",
+    "check_device",
     "check_model_output",
     "chunk_n_rows",
     "validate_data",
+    "validate_params",
 ]
+
+
+class _DeviceOptions(StrOptions):
+    """The ``device`` values: "auto", "numpy", "cpu", "cuda" and "cuda:<index>".
+
+    A :class:`StrOptions` (so that scikit-learn's parameter validation takes
+    it) whose membership test also admits every CUDA index.
+    """
+
+    _PATTERN = re.compile(r"^(auto|numpy|cpu|cuda(:\d+)?)$")
+
+    def __init__(self):
+        super().__init__({"auto", "numpy", "cpu", "cuda"})
+
+    def is_satisfied_by(self, val):
+        return isinstance(val, str) and self._PATTERN.match(val) is not None
+
+    def __str__(self):
+        return "'auto', 'numpy', 'cpu', 'cuda' or 'cuda:<index>'"
+
+
+#: The one constraint on every ``device`` parameter: strategies'
+#: ``_parameter_constraints``, the public kernels and :func:`check_device`.
+DEVICE = _DeviceOptions()
+
+
+def check_device(device, owner="estimator"):
+    """Validate the form of a ``device`` string (without importing torch)."""
+    validate_parameter_constraints({"device": [DEVICE]}, {"device": device}, caller_name=owner)
+    return device
 
 
 def check_batch_size(batch_size, n_samples):
@@ -75,8 +110,3 @@ def check_model_output(array, name):
 def chunk_n_rows(row_bytes, n_rows):
     """Rows per chunk so that one chunk stays within sklearn's ``working_memory``."""
     return get_chunk_n_rows(row_bytes=max(int(row_bytes), 1), max_n_rows=n_rows)
-
-
-def check_embeddings(H):
-    """Validate a numpy embedding matrix with sklearn's wording."""
-    return check_array(H, input_name="embeddings", dtype=np.float64)
