@@ -21,7 +21,7 @@ import numpy as np
 from ..exceptions import NumericalRangeError
 from ..utils._validation import DEVICE, Interval, StrOptions, validate_params
 from ._common import _device_kw, check_n_select, prepare, row_chunks
-from ._parallel import Progress, Workers
+from ._parallel import Progress, Workers, blas_threads
 
 # Rows per chunk of the per-step passes: a chunk's K×K state, its slice of H
 # and the temporaries stay in cache (measured fastest at about 2**16 entries
@@ -407,6 +407,17 @@ def _gain_bounds(G, R, xp):
 def _slack(x, xp):
     """Relative round-off allowance of the bounds: 1e-10 in float64, 1e-4 in float32."""
     return 1e-10 if x.dtype == xp.float64 else 1e-4
+
+
+def _small_inverse(S, xp):
+    """``S⁻¹`` of one symmetric K×K matrix by a solve (kept symmetric); used by ``_logdet``."""
+    C = xp.linalg.solve(S, _eye(S.shape[0], S, xp))
+    return 0.5 * (C + C.mT)
+
+
+def _one_blas_thread(xp):
+    """BLAS pinned to one thread around a numpy kernel (used by ``_logdet``)."""
+    return blas_threads(1, xp)
 
 
 def _cholesky_inverse_factor(S, xp):
