@@ -9,7 +9,6 @@ import numbers
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.utils import check_array
 from sklearn.utils._chunking import get_chunk_n_rows
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -75,8 +74,3 @@ def check_model_output(array, name):
 def chunk_n_rows(row_bytes, n_rows):
     """Rows per chunk so that one chunk stays within sklearn's ``working_memory``."""
     return get_chunk_n_rows(row_bytes=max(int(row_bytes), 1), max_n_rows=n_rows)
-
-
-def check_embeddings(H):
-    """Validate a numpy embedding matrix with sklearn's wording."""
-    return check_array(H, input_name="embeddings", dtype=np.float64)
