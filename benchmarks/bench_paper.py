@@ -13,7 +13,7 @@ Three groups of settings, each a (data set, batch size, model) combination:
   10,000 "validation" rows, outside the pool) against a random Gaussian
   projection to 128-d, batches of 10.
 
-Every run follows :func:`skactive.simulation.active_learning_curve`: random
+Every run follows :func:`skactive.experiments.simulation.active_learning_curve`: random
 initial set, then query, reveal, refit from scratch. Repeat r of every
 strategy shares its initial set and seeds, so the penalty matrix's t-tests
 are paired. At CPU scale the pool is a random subset of each training set
@@ -25,7 +25,7 @@ matrices (K·d square) and the MLP fits small.
 Data come from ``$SKACTIVE_DATA`` (see ``../shared/data/README.md``).
 Run ``python benchmarks/bench_paper.py --preset quick`` (about 20 minutes on
 2 cores) or ``--preset full``. Results: ``benchmarks/results/paper_<preset>.json``
-(every run, :class:`~skactive.simulation.ResultCollection` format),
+(every run, :class:`~skactive.experiments.simulation.ResultCollection` format),
 ``paper_<preset>_summary.json``, PNG plots in the same folder, and a summary
 in ``benchmarks/README_paper.md``.
 """
@@ -58,9 +58,9 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 import skactive
-from skactive.datasets import load_dataset
-from skactive.evaluation import normalized_error_cdf, penalty_matrix
-from skactive.simulation import ResultCollection, compare_strategies
+from skactive.experiments.datasets import load_dataset
+from skactive.experiments.evaluation import normalized_error_cdf, penalty_matrix
+from skactive.experiments.simulation import ResultCollection, compare_strategies
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -309,7 +309,11 @@ def summarise(collection):
 def plots(collection, summary, preset, curves_to_plot):
     from matplotlib.figure import Figure
 
-    from skactive.plotting import plot_error_cdf, plot_learning_curves, plot_penalty_matrix
+    from skactive.experiments.plotting import (
+        plot_error_cdf,
+        plot_learning_curves,
+        plot_penalty_matrix,
+    )
 
     written = []
 
@@ -391,10 +395,11 @@ def readme(collection, summary, preset, wall, missing, pngs, curves_to_plot, com
         f"`benchmarks/results/paper_{preset}.json` and `paper_{preset}_summary.json`; "
         "the plots (not committed) in `benchmarks/results/`.",
         "",
-        "Protocol (`skactive.simulation`): a random initial set, then rounds of query → "
-        "reveal → refit from scratch; repeat r of every strategy shares its initial set. "
-        "The penalty matrix and the normalised-error CDF (`skactive.evaluation`) compare "
-        "strategies at the budgets M + 2^(k−1)·B before random sampling reaches 99 % of its "
+        "Protocol (`skactive.experiments.simulation`): a random initial set, then rounds of "
+        "query → reveal → refit from scratch; repeat r of every strategy shares its initial "
+        "set. The penalty matrix and the normalised-error CDF "
+        "(`skactive.experiments.evaluation`) compare strategies at the budgets M + 2^(k−1)·B "
+        "before random sampling reaches 99 % of its "
         "final score, each setting (data set, batch size, model) weighted equally. "
         "Entry (i, j) of a penalty matrix is the weight of budgets where i beats j in a "
         "paired t-test over repeats; a column mean is how often that strategy is beaten "

@@ -1,391 +1,36 @@
 """The ``skactive`` command.
 
 ``skactive compare`` simulates batch active learning with several strategies
-on one data set (scikit-learn's bundled digits by default), prints the mean
-test score per label budget and writes the results (JSON), learning curves,
-the pairwise penalty matrix and the normalised-error CDF (PNG) to a folder.
+and reports the papers' statistics (:mod:`skactive.experiments`).
 
 Errors in the options or the data end the command with one line on stderr
 and a non-zero exit status (2 for a bad option, 1 otherwise).
 """
 
 import argparse
-import importlib
-import os
 import sys
-import time
-import warnings
-from pathlib import Path
 
-import numpy as np
+from .exceptions import CommandError, UsageError
+from .experiments import _compare
 
 __all__ = ["main"]
-
-#: Short names accepted by ``--strategies``, mapped to classes of ``skactive``.
-STRATEGY_ALIASES = {
-    "random": "RandomSampling",
-    "margin": "MarginSampling",
-    "entropy": "EntropySampling",
-    "confidence": "LeastConfidence",
-    "coreset": "CoreSet",
-    "badge": "BADGE",
-    "bait": "BAIT",
-}
-DEFAULT_STRATEGIES = {
-    "classification": ["random", "margin", "badge", "bait"],
-    "regression": ["random", "coreset", "bait"],
-}
-MODELS = ("logistic", "ridge", "mlp", "skorch-mlp")
-_MODEL_TASKS = {"logistic": {"classification"}, "ridge": {"regression"}}
-
-
-class CommandError(Exception):
-    """A problem with the command's options or input, reported in one line."""
-
-
-class _UsageError(CommandError):
-    pass
 
 
 class _Parser(argparse.ArgumentParser):
     # argparse prints the usage and exits; we want one line and our own exit code.
     def error(self, message):
-        raise _UsageError(message)
+        raise UsageError(message)
 
 
 def _build_parser():
     parser = _Parser(prog="skactive", description="Batch active learning for scikit-learn.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
-    cmp = commands.add_parser(
-        "compare",
-        help="compare strategies in simulated active learning",
-        description="Simulate batch active learning with several strategies: random initial "
-        "set, then rounds of query, reveal labels, refit; report test scores per budget.",
-    )
-    cmp.add_argument(
-        "--data",
-        default="digits",
-        help="digits (scikit-learn's bundled set, default); a name read from $SKACTIVE_DATA "
-        "(mnist, letter, kropt, nyc_weather, diamonds); openml:<id>; or a file.npz "
-        "with X and y (and optionally X_test, y_test)",
-    )
-    cmp.add_argument("--task", choices=("classification", "regression"), help="default: the data's")
-    cmp.add_argument(
-        "--model", choices=MODELS, help="default: logistic (classification), ridge (regression)"
-    )
-    cmp.add_argument(
-        "--strategies",
-        help="comma-separated: random, margin, entropy, confidence, coreset, badge, bait or "
-        "class names of skactive (default: random,margin,badge,bait; for regression "
-        "random,coreset,bait)",
-    )
-    cmp.add_argument("--initial-size", type=int, default=20, help="initial labels (default 20)")
-    cmp.add_argument("--batch-size", type=int, default=10, help="labels per round (default 10)")
-    cmp.add_argument("--rounds", type=int, default=10, help="query rounds (default 10)")
-    cmp.add_argument("--repeats", type=int, default=3, help="runs per strategy (default 3)")
-    cmp.add_argument("--pool-size", type=int, help="use a random subset of the pool")
-    cmp.add_argument("--device", default="auto", help="auto, numpy, cpu, cuda, cuda:<i>")
-    cmp.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    cmp.add_argument("--n-jobs", type=int, default=1, help="parallel runs (default 1)")
-    cmp.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="BLAS threads per run (default 1: the many small fits and queries run fastest "
-        "single-threaded, above all on a busy machine)",
-    )
-    cmp.add_argument(
-        "--threshold",
-        choices=("normal", "t"),
-        default="normal",
-        help="penalty-matrix test: 1.96 (normal, BADGE) or Student-t quantile (t, BAIT)",
-    )
-    cmp.add_argument(
-        "--output", default="skactive-compare", help="output folder (default ./skactive-compare)"
-    )
-    cmp.add_argument("--quiet", action="store_true", help="no progress bar")
-    cmp.set_defaults(run=_compare)
+    _compare.add_parser(commands)
     return parser
 
 
-def _load_data(spec, task, pool_size, seed):
-    from .datasets import DATASETS, load_dataset, load_npz
-    from .datasets._real import _split
-
-    if spec == "digits":
-        from sklearn.datasets import load_digits
-
-        X, y = load_digits(return_X_y=True)
-        if task == "regression":
-            raise CommandError("--task regression does not fit --data digits (10 classes).")
-        X, y, X_test, y_test = _split(X, y, 0.25, 0)
-        data = {"X": X, "y": y, "X_test": X_test, "y_test": y_test, "task": "classification"}
-    elif spec in DATASETS:
-        data = load_dataset(spec, task=task, pool_size=pool_size)
-        pool_size = None
-    elif spec.startswith("openml:"):
-        data = _load_openml(spec, task)
-    elif Path(spec).suffix == ".npz" or Path(spec).exists():
-        data = load_npz(spec, task=task)
-    else:
-        raise CommandError(
-            f"--data {spec!r} is neither a file nor one of digits, {', '.join(DATASETS)}, "
-            "openml:<id>."
-        )
-    if pool_size is not None and pool_size < len(data["y"]):
-        keep = np.random.RandomState(seed).choice(len(data["y"]), pool_size, replace=False)
-        data["X"], data["y"] = data["X"][keep], data["y"][keep]
-    return data
-
-
-def _load_openml(spec, task):
-    from sklearn.datasets import fetch_openml
-
-    from .datasets._real import _infer_task, _split
-
-    try:
-        data_id = int(spec.split(":", 1)[1])
-    except ValueError:
-        raise CommandError(f"--data {spec!r}: the OpenML id should be an integer.") from None
-    try:
-        X, y = fetch_openml(data_id=data_id, return_X_y=True, as_frame=False, n_retries=1)
-    except Exception as exc:  # offline, unknown id, parser: all mean "not available"
-        raise CommandError(f"--data {spec}: fetching from OpenML failed ({exc}).") from None
-    X = np.asarray(X, dtype=np.float64)
-    task = task or _infer_task(y)
-    if task == "classification":
-        y = np.unique(y, return_inverse=True)[1]
-    X, y, X_test, y_test = _split(X, np.asarray(y), 0.1, 0)
-    return {"X": X, "y": y, "X_test": X_test, "y_test": y_test, "task": task}
-
-
-def _make_model(name, task, n_features, n_outputs, device, seed):
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    if task not in _MODEL_TASKS.get(name, {task}):
-        other = "ridge" if task == "regression" else "logistic"
-        raise CommandError(f"--model {name} does not do {task}; use --model {other} or mlp.")
-    if name == "logistic":
-        from sklearn.linear_model import LogisticRegression
-
-        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-    if name == "ridge":
-        from sklearn.linear_model import Ridge
-
-        return make_pipeline(StandardScaler(), Ridge())
-    if name == "mlp":
-        from sklearn.neural_network import MLPClassifier, MLPRegressor
-
-        cls = MLPClassifier if task == "classification" else MLPRegressor
-        return make_pipeline(StandardScaler(), cls(hidden_layer_sizes=(128,), max_iter=500))
-    return _make_skorch_mlp(task, n_features, n_outputs, device, seed)
-
-
-def _make_skorch_mlp(task, n_features, n_outputs, device, seed):
-    try:
-        nn = importlib.import_module("skactive.nn")
-        factory = nn.make_paper_mlp if task == "classification" else nn.make_paper_mlp_regressor
-    except (ImportError, AttributeError) as exc:
-        raise CommandError(
-            "--model skorch-mlp needs torch, skorch and skactive.nn.make_paper_mlp, "
-            f"which are not available here ({exc})."
-        ) from None
-    if device in ("auto", "numpy"):
-        import torch
-
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    return factory(n_features, n_outputs, device=device, random_state=seed)
-
-
-def _skorch_arrays(data, task):
-    """skorch wants float32 inputs, int64 labels 0..K-1 and 2-D regression targets."""
-    for key in ("X", "X_test"):
-        data[key] = np.asarray(data[key], dtype=np.float32)
-    if task == "classification":
-        _, codes = np.unique(np.concatenate([data["y"], data["y_test"]]), return_inverse=True)
-        data["y"], data["y_test"] = codes[: len(data["y"])], codes[len(data["y"]) :]
-    else:
-        for key in ("y", "y_test"):
-            y = np.asarray(data[key], dtype=np.float32)
-            data[key] = y.reshape(len(y), -1)
-    return data
-
-
-def _resolve_strategies(spec, task):
-    """``{class name: class}`` for ``--strategies``; defaults skip missing classes."""
-    import skactive
-
-    names = DEFAULT_STRATEGIES[task] if spec is None else [s for s in spec.split(",") if s]
-    if not names:
-        raise CommandError("--strategies is empty; name at least one strategy.")
-    resolved = {}
-    for name in names:
-        cls_name = STRATEGY_ALIASES.get(name.lower(), name)
-        cls = getattr(skactive, cls_name, None)
-        if isinstance(cls, type) and issubclass(cls, skactive.BaseQueryStrategy):
-            resolved[cls_name] = cls
-        elif spec is None:
-            print(
-                f"skactive: note: {cls_name} is not in this skactive yet; skipped.", file=sys.stderr
-            )
-        elif name.lower() in STRATEGY_ALIASES:
-            raise CommandError(f"--strategies: {cls_name} is not available in this skactive.")
-        else:
-            raise CommandError(
-                f"--strategies: unknown strategy {name!r}; choose from "
-                f"{', '.join(STRATEGY_ALIASES)} or a strategy class of skactive."
-            )
-    if "RandomSampling" not in resolved:
-        # The penalty matrix and the CDF are relative to random sampling.
-        resolved = {"RandomSampling": skactive.RandomSampling, **resolved}
-    return resolved
-
-
-def _check_options(args):
-    for option, minimum in [
-        ("initial_size", 1),
-        ("batch_size", 1),
-        ("rounds", 1),
-        ("repeats", 1),
-        ("pool_size", 2),
-        ("threads", 1),
-    ]:
-        value = getattr(args, option)
-        if value is not None and value < minimum:
-            flag = "--" + option.replace("_", "-")
-            raise _UsageError(f"argument {flag}: should be >= {minimum}; got {value}.")
-    if args.n_jobs == 0:
-        raise _UsageError("argument --n-jobs: should be a nonzero int (-1 for all cores).")
-
-
-def _table(collection, scoring):
-    curves = next(iter(collection.curves().values()))
-    names = list(curves)
-    n_labels = curves[names[0]][0]
-    rows = [["labels", *names]]
-    for i, n in enumerate(n_labels):
-        row = [str(n)]
-        for name in names:
-            scores = curves[name][1][:, i]
-            se = scores.std(ddof=1) / np.sqrt(len(scores)) if len(scores) > 1 else 0.0
-            row.append(f"{scores.mean():.3f} ± {se:.3f}")
-        rows.append(row)
-    by_name = {r.strategy: [] for r in collection}
-    for r in collection:
-        by_name[r.strategy].append(r.query_time[1:].mean() if len(r.query_time) > 1 else 0.0)
-    rows.append(["query s", *(f"{np.mean(by_name[n]):.3f}" for n in names)])
-    widths = [max(len(r[j]) for r in rows) for j in range(len(names) + 1)]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join([f"test {scoring} (mean ± s.e. over repeats)", *lines])
-
-
-def _write_plots(collection, penalty, cdf, output):
-    from matplotlib.figure import Figure
-
-    from .plotting import plot_error_cdf, plot_learning_curves, plot_penalty_matrix
-
-    written = []
-    k = len(penalty.names)
-    for name, size, draw in [
-        ("learning_curves.png", (7, 4.5), lambda ax: plot_learning_curves(collection, ax=ax)),
-        (
-            "penalty_matrix.png",
-            (1.3 * k + 3, 1.1 * k + 2.5),
-            lambda ax: plot_penalty_matrix(penalty, ax=ax),
-        ),
-        ("error_cdf.png", (7, 4.5), lambda ax: plot_error_cdf(cdf, ax=ax)),
-    ]:
-        # A bare Figure needs no GUI backend: fine on servers and in CI.
-        fig = Figure(figsize=size, layout="constrained")
-        draw(fig.add_subplot())
-        fig.savefig(output / name, dpi=100)
-        written.append(output / name)
-    return written
-
-
-def _compare(args):
-    from sklearn.exceptions import ConvergenceWarning
-    from threadpoolctl import threadpool_limits
-
-    from .evaluation import normalized_error_cdf, penalty_matrix
-    from .simulation import compare_strategies
-
-    start = time.perf_counter()
-    _check_options(args)
-    data = _load_data(args.data, args.task, args.pool_size, args.seed)
-    task = data["task"]
-    model_name = args.model or ("logistic" if task == "classification" else "ridge")
-    y_all = np.concatenate([data["y"], data["y_test"]])
-    if task == "classification":
-        n_outputs = len(np.unique(y_all))
-    else:
-        n_outputs = y_all.reshape(len(y_all), -1).shape[1]
-    if model_name == "skorch-mlp":
-        data = _skorch_arrays(data, task)
-    model = _make_model(model_name, task, data["X"].shape[1], n_outputs, args.device, args.seed)
-    classes = _resolve_strategies(args.strategies, task)
-    strategies = {name: cls(model, device=args.device) for name, cls in classes.items()}
-    setting = f"{Path(args.data).stem}/B={args.batch_size}/{model_name}"
-    print(
-        f"skactive compare: {setting}, pool {len(data['y'])}, test {len(data['y_test'])}, "
-        f"{args.initial_size} initial labels + {args.rounds} rounds, {args.repeats} repeats, "
-        f"strategies {', '.join(strategies)}",
-        flush=True,
-    )
-    if args.n_jobs != 1:
-        # Worker processes do not inherit warning filters, only the environment.
-        os.environ.setdefault(
-            "PYTHONWARNINGS", "ignore:lbfgs failed to converge,ignore:Stochastic Optimizer"
-        )
-    with warnings.catch_warnings(), threadpool_limits(limits=args.threads):
-        # Small labelled sets make solvers stop early; that is expected here.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        collection = compare_strategies(
-            strategies,
-            data["X"],
-            data["y"],
-            data["X_test"],
-            data["y_test"],
-            initial_size=args.initial_size,
-            batch_size=args.batch_size,
-            n_rounds=args.rounds,
-            n_repeats=args.repeats,
-            setting=setting,
-            random_state=args.seed,
-            n_jobs=args.n_jobs,
-            progress=not args.quiet,
-        )
-    scoring = collection[0].scoring
-    print(_table(collection, scoring))
-    penalty = penalty_matrix(collection, threshold=args.threshold)
-    cdf = normalized_error_cdf(collection)
-    print(
-        "penalty matrix column means (lower is better): "
-        + ", ".join(
-            f"{n} {v:.2f}" for n, v in zip(penalty.names, penalty.column_means, strict=True)
-        )
-    )
-    print(
-        "mean error / random's error at the compared budgets: "
-        + ", ".join(f"{n} {cdf.mean[n]:.3f}" for n in cdf.names)
-    )
-    output = Path(args.output)
-    output.mkdir(parents=True, exist_ok=True)
-    collection.save(output / "results.json")
-    try:
-        written = _write_plots(collection, penalty, cdf, output)
-    except ImportError:
-        written = []
-        print("skactive: note: matplotlib is not installed; no plots written.", file=sys.stderr)
-    files = ", ".join(p.name for p in [output / "results.json", *written])
-    print(f"wrote {files} to {output}/ in {time.perf_counter() - start:.1f} s")
-    return 0
-
-
 def _one_line(exc):
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def main(argv=None):
@@ -411,7 +56,7 @@ def main(argv=None):
     try:
         args = parser.parse_args(argv)
         return args.run(args)
-    except _UsageError as exc:
+    except UsageError as exc:
         print(f"skactive: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except (CommandError, ValueError, TypeError, OSError, ImportError) as exc:

@@ -16,3 +16,14 @@ class UnsupportedEstimatorError(TypeError):
 
 class NonFiniteOutputError(ValueError):
     """Raised when a model returns NaN or infinite embeddings or probabilities."""
+
+
+class CommandError(ValueError):
+    """Raised by the ``skactive`` command for a problem with its options or input.
+
+    The command prints the message as one line and exits with status 1.
+    """
+
+
+class UsageError(CommandError):
+    """Raised by the ``skactive`` command for a bad option; it exits with status 2."""

@@ -211,15 +211,27 @@ class PaperMLP(torch.nn.Module):
         return self.head(torch.relu(self.hidden(X)))
 
 
-def _paper_net(net_cls, n_features, n_outputs, width, random_state, params):
-    """A ``net_cls`` around :class:`PaperMLP` with the papers' defaults; ``params`` win."""
+def _paper_net(net_cls, n_features, n_outputs, params, *, criterion, callbacks, **settings):
+    """A ``net_cls`` around :class:`PaperMLP` with the papers' defaults; ``params`` win.
+
+    ``settings`` are the factories' shared keywords (``width``, ``lr``,
+    ``max_epochs``, ``batch_size``, ``clip_value``, ``device``,
+    ``random_state``); ``callbacks`` run before the gradient clipping.
+    """
+    random_state = settings["random_state"]
     defaults = dict(
         module=PaperMLP,
         module__n_features=n_features,
         module__n_outputs=n_outputs,
-        module__width=width,
+        module__width=settings["width"],
         module__seed=random_state,
+        criterion=criterion,
         optimizer=torch.optim.Adam,
+        lr=settings["lr"],
+        max_epochs=settings["max_epochs"],
+        batch_size=settings["batch_size"],
+        device=settings["device"],
+        callbacks=[*callbacks, ("grad_clip", GradientValueClipping(settings["clip_value"]))],
         train_split=None,  # the papers train on every label
         iterator_train__shuffle=True,
         verbose=0,
@@ -304,20 +316,20 @@ def make_paper_mlp(
     >>> al.estimator_.history[-1, "train_acc"] >= 0.99  # reached before the cap
     True
     """
-    callbacks = [
-        ("train_acc_threshold", TrainAccuracyThreshold(threshold)),
-        ("grad_clip", GradientValueClipping(clip_value)),
-    ]
-    params = dict(
+    return _paper_net(
+        NeuralNetClassifier,
+        n_features,
+        n_classes,
+        kwargs,
         criterion=torch.nn.CrossEntropyLoss,
+        callbacks=[("train_acc_threshold", TrainAccuracyThreshold(threshold))],
+        width=width,
         lr=lr,
         max_epochs=max_epochs,
         batch_size=batch_size,
+        clip_value=clip_value,
         device=device,
-        callbacks=callbacks,
-    )
-    return _paper_net(
-        NeuralNetClassifier, n_features, n_classes, width, random_state, {**params, **kwargs}
+        random_state=random_state,
     )
 
 
@@ -384,15 +396,18 @@ def make_paper_mlp_regressor(
     >>> CoreSet(net).fit(X[:10], y[:10]).query(X[10:], batch_size=3).shape
     (3,)
     """
-    callbacks = [("grad_clip", GradientValueClipping(clip_value))]
-    params = dict(
+    return _paper_net(
+        NeuralNetRegressor,
+        n_features,
+        n_outputs,
+        kwargs,
         criterion=torch.nn.MSELoss,
+        callbacks=[],
+        width=width,
         lr=lr,
         max_epochs=max_epochs,
         batch_size=batch_size,
+        clip_value=clip_value,
         device=device,
-        callbacks=callbacks,
-    )
-    return _paper_net(
-        NeuralNetRegressor, n_features, n_outputs, width, random_state, {**params, **kwargs}
+        random_state=random_state,
     )

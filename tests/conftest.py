@@ -1,3 +1,4 @@
+import importlib.util
 import os
 
 import numpy as np
@@ -5,17 +6,51 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 # CI runs hypothesis derandomized so a red run is reproducible; locally the
-# "dev" profile explores more.
+# "dev" profile explores more. `.ci/run` sets HYPOTHESIS_PROFILE=ci itself.
+# No property runs fewer than 50 examples (a test may ask for more).
 settings.register_profile(
     "ci",
     derandomize=True,
     deadline=None,
-    max_examples=40,
+    max_examples=50,
     suppress_health_check=[HealthCheck.too_slow],
     print_blob=True,
 )
 settings.register_profile("dev", deadline=None, max_examples=100)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+#: Optional dependencies the suite exercises (the ``all`` extra); under CI a
+#: missing one is an error, not a pile of skipped tests.
+OPTIONAL = (
+    "torch",
+    "array_api_compat",
+    "skorch",
+    "matplotlib",
+    "tqdm",
+    "pandas",
+    # The documentation build (tests/test_docs.py).
+    "sphinx",
+    "numpydoc",
+    "sphinx_gallery",
+    "pydata_sphinx_theme",
+    "myst_parser",
+)
+
+
+def _strict_extras():
+    """Under CI (``CI=1``, or ``SKACTIVE_REQUIRE_EXTRAS=1`` as `.ci/run` sets it)."""
+    return any(os.environ.get(v, "") not in ("", "0") for v in ("CI", "SKACTIVE_REQUIRE_EXTRAS"))
+
+
+def pytest_configure(config):
+    if not _strict_extras():
+        return
+    missing = [name for name in OPTIONAL if importlib.util.find_spec(name) is None]
+    if missing:
+        raise pytest.UsageError(
+            f"CI needs every optional dependency, but {', '.join(missing)} cannot be imported; "
+            "install them with pip install -e '.[all]' (or unset CI to skip their tests)."
+        )
 
 
 def _cuda_available():

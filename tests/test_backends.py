@@ -2,11 +2,12 @@ import re
 
 import numpy as np
 import pytest
+from sklearn.datasets import make_regression as make_regression_data
 
 from skactive.backends import backend_from_array, check_device, resolve_backend
 from skactive.utils._validation import InvalidParameterError
 
-from ._strategies import make
+from ._strategies import CLASSIFICATION, REGRESSION, make, make_regression
 
 
 def test_numpy_backend():
@@ -43,9 +44,7 @@ def test_auto_without_cuda_is_numpy():
         resolve_backend("cuda")
 
 
-@pytest.mark.parametrize(
-    "name", ["RandomSampling", "LeastConfidence", "MarginSampling", "EntropySampling", "CoreSet"]
-)
+@pytest.mark.parametrize("name", CLASSIFICATION)
 def test_numpy_and_torch_cpu_pick_the_same_rows(name):
     pytest.importorskip("torch")
     rs = np.random.RandomState(0)
@@ -53,6 +52,19 @@ def test_numpy_and_torch_cpu_pick_the_same_rows(name):
     y = (X[:, 0] + 0.5 * rs.randn(300) > 0).astype(int) + (X[:, 1] > 1)
     picks = [
         make(name, random_state=7, device=device).fit(X[:40], y[:40]).query(X[40:], 25)
+        for device in ("numpy", "cpu")
+    ]
+    assert picks[1].dtype == np.int64
+    assert np.array_equal(*picks)
+
+
+@pytest.mark.parametrize("name", REGRESSION)
+@pytest.mark.parametrize("n_targets", [1, 2])
+def test_numpy_and_torch_cpu_pick_the_same_rows_for_regression(name, n_targets):
+    pytest.importorskip("torch")
+    X, y = make_regression_data(200, 5, n_targets=n_targets, noise=1.0, random_state=0)
+    picks = [
+        make_regression(name, random_state=7, device=device).fit(X[:30], y[:30]).query(X[30:], 20)
         for device in ("numpy", "cpu")
     ]
     assert picks[1].dtype == np.int64

@@ -1,9 +1,11 @@
 """BADGE: the factored k-means++ kernel against a dense oracle, and the strategy."""
 
+import contextlib
 import math
 import pickle
 import re
 import tracemalloc
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -14,12 +16,16 @@ from hypothesis.extra.numpy import arrays
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from skactive.kernels import _kmeanspp
 from skactive.kernels._kmeanspp import _gradient_factor, _kmeanspp_select, kmeanspp_select
 from skactive.strategies._badge import BADGE
 from skactive.utils._validation import InvalidParameterError
+
+from ._oracles import gradient_embeddings, gradient_factor, last_layer_input
 
 # --------------------------------------------------------------------------
 # Oracles, written for clarity, not speed.
@@ -110,6 +116,34 @@ def _check_batch(picks, n, n_select):
     assert picks.min() >= 0 and picks.max() < n
 
 
+@contextlib.contextmanager
+def recorded_d2():
+    """Record, as host float64 arrays, each D² vector the kernel draws a centre from.
+
+    Test-side instrumentation: it wraps the kernel's draw step instead of
+    asking the kernel to return its internals.
+    """
+    seen, real = [], _kmeanspp._draw
+
+    def spy(d2, *args, **kwargs):
+        host = d2.cpu().numpy() if hasattr(d2, "cpu") else d2
+        seen.append(np.array(host, dtype=np.float64))
+        return real(d2, *args, **kwargs)
+
+    with mock.patch.object(_kmeanspp, "_draw", spy):
+        yield seen
+
+
+def draws_expected(history, n_select):
+    """The oracle's D² before each drawn pick: until all are 0 (then the fill is uniform)."""
+    out = []
+    for d2 in history[: n_select - 1]:
+        out.append(d2)
+        if d2.sum() == 0:
+            break
+    return out
+
+
 # --------------------------------------------------------------------------
 # Hypothesis inputs.
 
@@ -131,7 +165,7 @@ def dyadic_pools(draw, max_n=20):
     H = draw(arrays(np.float64, (n, d), elements=st.integers(-3, 3).map(float)))
     n_select = draw(st.integers(1, n))
     seed = draw(st.integers(0, 2**32 - 1))
-    return _gradient_factor(P, np), H, n_select, seed
+    return gradient_factor(P), H, n_select, seed
 
 
 finite = st.floats(-1e3, 1e3, allow_nan=False, width=64)
@@ -152,25 +186,38 @@ def float_pools(draw):
 @given(dyadic_pools(), st.sampled_from(["max_norm", "random"]))
 def test_kernel_matches_dense_oracle_exactly(pool, init):
     A, H, n_select, seed = pool
-    picks, hist = _kmeanspp_select(
-        A, H, n_select, np.random.RandomState(seed), np, init=init, return_d2=True
-    )
+    with recorded_d2() as seen:
+        picks = _kmeanspp_select(A, H, n_select, np.random.RandomState(seed), np, init=init)
     want, want_hist = dense_kmeanspp(A, H, n_select, np.random.RandomState(seed), init=init)
     assert picks == want
-    assert len(hist) == len(want_hist) == n_select
-    for got, ref in zip(hist, want_hist, strict=True):
+    expected = draws_expected(want_hist, n_select)
+    assert len(seen) == len(expected)
+    for got, ref in zip(seen, expected, strict=True):
         np.testing.assert_array_equal(got, ref)
 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_kernel_matches_dense_oracle_on_continuous_data(seed):
     P, H = _softmax_pool(150, 5, 6, seed)
-    A = _gradient_factor(P, np)
-    picks, hist = _kmeanspp_select(A, H, 30, np.random.RandomState(seed), np, return_d2=True)
+    A = gradient_factor(P)
+    with recorded_d2() as seen:
+        picks = _kmeanspp_select(A, H, 30, np.random.RandomState(seed), np)
     want, want_hist = dense_kmeanspp(A, H, 30, np.random.RandomState(seed))
     assert picks == want
-    for got, ref in zip(hist, want_hist, strict=True):
+    assert len(seen) == 29
+    for got, ref in zip(seen, want_hist, strict=False):
         np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-12 * ref.max())
+
+
+def test_gradient_factor_is_p_minus_onehot_of_the_first_argmax():
+    P = np.array([[0.2, 0.5, 0.3], [0.4, 0.4, 0.2], [0.0, 0.0, 1.0], [0.25, 0.25, 0.5]])
+    np.testing.assert_array_equal(_gradient_factor(P, np), gradient_factor(P))
+    # ‖a ⊗ h‖ from the factor equals the norm of the explicit embedding.
+    H = np.arange(12.0).reshape(4, 3)
+    G = gradient_embeddings(P, H)
+    np.testing.assert_allclose(
+        np.sum(G**2, axis=1), np.sum(gradient_factor(P) ** 2, axis=1) * np.sum(H**2, axis=1)
+    )
 
 
 @given(dyadic_pools())
@@ -184,7 +231,7 @@ def test_first_pick_is_lowest_index_of_largest_gradient_norm(pool):
 def test_init_random_first_pick_is_one_uniform():
     P, H = _softmax_pool(50, 3, 4, 0)
     u = np.random.RandomState(7).uniform()
-    picks = kmeanspp_select(_gradient_factor(P, np), H, 5, init="random", random_state=7)
+    picks = kmeanspp_select(gradient_factor(P), H, 5, init="random", random_state=7)
     assert picks[0] == math.ceil(u * 50) - 1
 
 
@@ -224,7 +271,7 @@ def _three_distinct(n, seed):
 )
 @pytest.mark.parametrize("init", ["max_norm", "random"])
 def test_degenerate_pools_never_hang_or_repeat(name, P, H, n_select, init):
-    A = _gradient_factor(P, np)
+    A = gradient_factor(P)
     for seed in range(5):
         picks = kmeanspp_select(A, H, n_select, init=init, random_state=seed)
         _check_batch(picks, P.shape[0], n_select)
@@ -234,7 +281,7 @@ def test_degenerate_pools_never_hang_or_repeat(name, P, H, n_select, init):
 
 def test_distinct_embeddings_come_first_then_uniform_fill():
     P, H = _three_distinct(40, 5)
-    A = _gradient_factor(P, np)
+    A = gradient_factor(P)
     key = [tuple(r) for r in np.hstack([P, H])]
     for seed in range(10):
         picks = kmeanspp_select(A, H, 12, random_state=seed)
@@ -256,7 +303,7 @@ def test_fill_rule_is_the_documented_one():
 def test_kernel_never_forms_the_gradient_embedding():
     n, K, d = 20_000, 10, 100
     P, H = _softmax_pool(n, K, d, 0)
-    A = _gradient_factor(P, np)
+    A = gradient_factor(P)
     tracemalloc.start()
     try:
         _kmeanspp_select(A, H, 5, np.random.RandomState(0), np)
@@ -274,7 +321,7 @@ def test_kernel_never_forms_the_gradient_embedding():
 @pytest.mark.parametrize("seed", [0, 1, 12345])
 def test_kernel_reproduces_authors_rule(seed):
     P, H = _softmax_pool(2000, 10, 16, seed)
-    picks = kmeanspp_select(_gradient_factor(P, np), H, 40, random_state=seed)
+    picks = kmeanspp_select(gradient_factor(P), H, 40, random_state=seed)
     assert picks == authors_badge(H, P, 40, seed)
 
 
@@ -284,8 +331,22 @@ def test_strategy_reproduces_authors_rule(seed):
         n_samples=640, n_features=8, n_informative=6, n_classes=4, random_state=seed
     )
     al = BADGE(LogisticRegression(max_iter=500), random_state=seed).fit(X[:40], y[:40])
-    H, P = al.adapter_.embed_predict(X[40:])
+    # The model's own view: features plus the intercept's constant input.
+    H, P = last_layer_input(al.estimator_, X[40:]), al.estimator_.predict_proba(X[40:])
     np.testing.assert_array_equal(al.query(X[40:], 25), authors_badge(H, P, 25, seed))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_strategy_on_an_mlp_uses_its_hidden_layer():
+    X, y = make_classification(
+        n_samples=300, n_features=6, n_informative=4, n_classes=3, random_state=1
+    )
+    mlp = MLPClassifier(hidden_layer_sizes=(7, 5), max_iter=300, random_state=0)
+    al = BADGE(mlp, random_state=4).fit(X[:60], y[:60])
+    H, P = last_layer_input(al.estimator_, X[60:]), al.estimator_.predict_proba(X[60:])
+    assert H.shape == (240, 6)  # 5 hidden units and the output bias's input
+    want, _ = dense_kmeanspp(gradient_factor(P), H, 20, np.random.RandomState(4))
+    assert al.query(X[60:], 20).tolist() == want
 
 
 # --------------------------------------------------------------------------
@@ -307,7 +368,7 @@ def test_torch_cpu_gives_the_numpy_picks(pool):
 def test_torch_cpu_matches_numpy_on_continuous_data(seed):
     pytest.importorskip("torch")
     P, H = _softmax_pool(3000, 10, 32, seed)
-    A = _gradient_factor(P, np)
+    A = gradient_factor(P)
     want = kmeanspp_select(A, H, 60, random_state=seed)
     assert kmeanspp_select(A, H, 60, random_state=seed, device="cpu") == want
 
@@ -318,23 +379,21 @@ def test_torch_gradient_factor_and_d2_match_numpy():
 
     P, H = _softmax_pool(200, 4, 5, 9)
     A_t = _gradient_factor(torch.as_tensor(P), xpt)
-    np.testing.assert_array_equal(A_t.numpy(), _gradient_factor(P, np))
-    got, hist_t = _kmeanspp_select(
-        A_t, torch.as_tensor(H), 20, np.random.RandomState(1), xpt, return_d2=True
-    )
-    want, hist = _kmeanspp_select(
-        _gradient_factor(P, np), H, 20, np.random.RandomState(1), np, return_d2=True
-    )
+    np.testing.assert_array_equal(A_t.numpy(), gradient_factor(P))
+    with recorded_d2() as seen_t:
+        got = _kmeanspp_select(A_t, torch.as_tensor(H), 20, np.random.RandomState(1), xpt)
+    want, hist = dense_kmeanspp(gradient_factor(P), H, 20, np.random.RandomState(1))
     assert got == want
-    for a, b in zip(hist_t, hist, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    assert len(seen_t) == 19
+    for a, b in zip(seen_t, hist, strict=False):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12 * b.max())
 
 
 @pytest.mark.gpu
 def test_cuda_gives_the_numpy_picks():
     pytest.importorskip("torch")
     P, H = _softmax_pool(5000, 10, 64, 0)
-    A = _gradient_factor(P, np)
+    A = gradient_factor(P)
     want = kmeanspp_select(A, H, 100, random_state=0)
     assert kmeanspp_select(A, H, 100, random_state=0, device="cuda") == want
     X, y = make_classification(n_samples=500, n_classes=3, n_informative=4, random_state=0)
@@ -380,9 +439,9 @@ def test_query_multiclass(multiclass):
     idx = al.query(X_pool, batch_size=15)
     assert idx.dtype == np.int64
     _check_batch(idx, len(X_pool), 15)
-    H, P = al.adapter_.embed_predict(X_pool)
-    assert H.shape[1] == X_pool.shape[1] + 1  # the intercept's ones column
-    assert idx.tolist() == kmeanspp_select(_gradient_factor(P, np), H, 15, random_state=0)
+    H, P = last_layer_input(al.estimator_, X_pool), al.estimator_.predict_proba(X_pool)
+    want, _ = dense_kmeanspp(gradient_factor(P), H, 15, np.random.RandomState(0))
+    assert idx.tolist() == want
     assert al.query(X_pool, batch_size=len(X_pool)).shape == (len(X_pool),)
 
 
@@ -391,10 +450,13 @@ def test_binary_is_a_two_class_softmax(multiclass):
     al = BADGE(LogisticRegression(), random_state=1).fit(X_lab, y_lab % 2)
     idx = al.query(X_pool, batch_size=12)
     _check_batch(idx, len(X_pool), 12)
+    H, P = last_layer_input(al.estimator_, X_pool), al.estimator_.predict_proba(X_pool)
+    assert P.shape == (len(X_pool), 2)
+    want, _ = dense_kmeanspp(gradient_factor(P), H, 12, np.random.RandomState(1))
+    assert idx.tolist() == want
     # The single-logit gradient (p1 − ŷ1)·h scales every D² by 1/2: same picks.
-    H, P = al.adapter_.embed_predict(X_pool)
     single = (P[:, 1] - (P[:, 1] > P[:, 0]))[:, None]
-    assert idx.tolist() == kmeanspp_select(single, H, 12, random_state=1)
+    assert dense_kmeanspp(single, H, 12, np.random.RandomState(1))[0] == want
 
 
 def test_wraps_a_pipeline_and_sits_in_one(multiclass):

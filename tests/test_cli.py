@@ -141,7 +141,7 @@ def test_named_data_set_from_skactive_data(tmp_path, monkeypatch, capsys):
 
 
 def test_mnist_regression_is_one_hot(tmp_path):
-    from skactive.datasets import load_dataset
+    from skactive.experiments.datasets import load_dataset
 
     rng = np.random.RandomState(0)
     X = rng.randint(0, 256, size=(70_000, 4)).astype(np.uint8)

@@ -18,6 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import skactive
 from skactive.utils._validation import InvalidParameterError
 
 from ._strategies import (
@@ -34,6 +35,18 @@ from ._strategies import (
 ESTIMATORS = [make(n, random_state=0) for n in CLASSIFICATION] + [
     make_reg(n, random_state=0) for n in REGRESSION
 ]
+
+
+def test_battery_lists_every_exported_strategy():
+    # A strategy exported without joining the lists would skip every check here.
+    exported = {
+        name
+        for name in skactive.__all__
+        if isinstance(getattr(skactive, name), type)
+        and issubclass(getattr(skactive, name), skactive.BaseQueryStrategy)
+        and name != "BaseQueryStrategy"
+    }
+    assert exported == set(CLASSIFICATION) | set(REGRESSION)
 
 
 @parametrize_with_checks(ESTIMATORS)

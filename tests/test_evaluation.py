@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from skactive.evaluation import comparison_budgets, normalized_error_cdf, penalty_matrix
-from skactive.simulation import ActiveLearningResult, ResultCollection
+from skactive.experiments.evaluation import comparison_budgets, normalized_error_cdf, penalty_matrix
+from skactive.experiments.simulation import ActiveLearningResult, ResultCollection
 
 N_LABELS = np.arange(10, 170, 10)  # M = 10, B = 10: budgets 20, 30, 50, 90, ...
 

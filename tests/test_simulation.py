@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from threadpoolctl import threadpool_limits
 
 from skactive import CoreSet, MarginSampling, RandomSampling
-from skactive.simulation import (
+from skactive.experiments.simulation import (
     ActiveLearningResult,
     ResultCollection,
     active_learning_curve,
@@ -156,6 +156,12 @@ def test_single_class_raises():
 def test_progress_bar_runs(clf_data, capsys):
     res = _curve(clf_data, n_rounds=2, progress=True)
     assert len(res.n_labels) == 3
+    # tqdm draws on stderr: the strategy's name, the rounds done and the score.
+    err = capsys.readouterr().err
+    assert "MarginSampling" in err and "2/2" in err
+    assert f"accuracy={res.scores[-1]:.3f}" in err
+    _curve(clf_data, n_rounds=2, progress=False)
+    assert capsys.readouterr().err == ""
 
 
 def test_result_save_load_round_trip(clf_data, tmp_path):

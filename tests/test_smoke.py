@@ -1,7 +1,10 @@
+import importlib
 import pathlib
 import re
 import subprocess
 import sys
+
+import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -16,3 +19,27 @@ def test_ci_runs_the_readme_test_command():
     command = re.search(r"^(python -m pytest[^\n#]*?)\s*(#.*)?$", readme, re.M).group(1)
     ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     assert command.strip() in ci_lines
+
+
+@pytest.mark.parametrize("name", ["simulation", "evaluation", "plotting", "datasets"])
+def test_former_experiment_paths_import_the_same_names(name):
+    old = importlib.import_module(f"skactive.{name}")
+    new = importlib.import_module(f"skactive.experiments.{name}")
+    assert old.__all__ == new.__all__
+    for attr in new.__all__:
+        assert getattr(old, attr) is getattr(new, attr)
+
+
+def test_console_script_entry_point_resolves():
+    from skactive.cli import main
+
+    assert callable(main)
+    assert "skactive = skactive.cli:main" in (ROOT / "setup.cfg").read_text()
+
+
+def test_core_does_not_import_the_experiment_layer():
+    code = (
+        "import sys, skactive, skactive.adapters, skactive.kernels, skactive.backends; "
+        "assert not any(m.startswith('skactive.experiments') for m in sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -6,9 +6,9 @@ Comparing strategies the way the papers do
 The BADGE and BAIT papers compare strategies by simulated active learning:
 hide the labels of a fully labelled pool, start from a random initial set,
 and reveal labels only for the rows a strategy queries. This example runs
-that protocol with :mod:`skactive.simulation` on scikit-learn's digits, and
-summarises it with the papers' statistics from :mod:`skactive.evaluation`,
-plotted with :mod:`skactive.plotting`.
+that protocol with :mod:`skactive.experiments.simulation` on scikit-learn's digits, and
+summarises it with the papers' statistics from :mod:`skactive.experiments.evaluation`,
+plotted with :mod:`skactive.experiments.plotting`.
 
 ``skactive compare`` (see :ref:`cli`) does the same from the shell.
 """
@@ -35,9 +35,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skactive import BADGE, BAIT, CoreSet, MarginSampling, RandomSampling
-from skactive.evaluation import normalized_error_cdf, penalty_matrix
-from skactive.plotting import plot_error_cdf, plot_learning_curves, plot_penalty_matrix
-from skactive.simulation import ResultCollection, compare_strategies
+from skactive.experiments.evaluation import normalized_error_cdf, penalty_matrix
+from skactive.experiments.plotting import plot_error_cdf, plot_learning_curves, plot_penalty_matrix
+from skactive.experiments.simulation import ResultCollection, compare_strategies
 
 X, y = load_digits(return_X_y=True)
 X, X_test, y, y_test = train_test_split(X, y, train_size=900, test_size=450, random_state=0)

@@ -23,8 +23,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
 from skactive import BAIT, CoreSet, RandomSampling
-from skactive.plotting import plot_learning_curves
-from skactive.simulation import compare_strategies
+from skactive.experiments.plotting import plot_learning_curves
+from skactive.experiments.simulation import compare_strategies
 
 rng = np.random.RandomState(0)
 
@@ -48,7 +48,7 @@ model = make_pipeline(
 # %%
 # Learning curves over 10 repeats
 # -------------------------------
-# :func:`~skactive.simulation.compare_strategies` runs the papers' protocol:
+# :func:`~skactive.experiments.simulation.compare_strategies` runs the papers' protocol:
 # a random initial set of 10 rows, then rounds of 3 queried rows, refitting
 # each time and scoring R² on the test set. Repeat *r* of every strategy
 # starts from the same initial set.

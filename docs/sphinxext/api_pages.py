@@ -20,6 +20,8 @@ import importlib.util
 import inspect
 from pathlib import Path
 
+from _files import write_if_changed
+
 #: (module, title, description) in page order.
 MODULES = [
     (
@@ -41,23 +43,23 @@ MODULES = [
         "See :ref:`neural_networks`.",
     ),
     (
-        "skactive.simulation",
+        "skactive.experiments.simulation",
         "Simulated active learning",
         "The papers' experimental protocol: learning curves from a random initial "
         "set. See :ref:`reproducing`.",
     ),
     (
-        "skactive.evaluation",
+        "skactive.experiments.evaluation",
         "Evaluation",
         "Pairwise penalty matrix and normalised-error CDF over many settings.",
     ),
     (
-        "skactive.plotting",
+        "skactive.experiments.plotting",
         "Plotting",
         "Learning curves, penalty matrix and CDF plots (needs the ``plot`` extra).",
     ),
     (
-        "skactive.datasets",
+        "skactive.experiments.datasets",
         "Data sets",
         "Loaders for the papers' real data sets from local ``.npz`` archives.",
     ),
@@ -207,17 +209,10 @@ def render():
     return "\n".join(lines) + "\n", documented
 
 
-def _write_if_changed(path, text):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
-
-
 def write_api_pages(srcdir):
     """Write ``<srcdir>/api/index.rst``; return the modules documented."""
     text, documented = render()
-    _write_if_changed(Path(srcdir, "api", "index.rst"), text)
+    write_if_changed(Path(srcdir, "api", "index.rst"), text)
     return documented
 
 
@@ -227,7 +222,7 @@ def write_cli_help(srcdir):
     try:
         cli = importlib.import_module("skactive.cli")
     except ImportError:
-        _write_if_changed(path, "(skactive.cli is not in this checkout.)\n")
+        write_if_changed(path, "(skactive.cli is not in this checkout.)\n")
         return False
     parser = cli._build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
@@ -236,5 +231,5 @@ def write_cli_help(srcdir):
         # A fixed width: the help must not depend on the terminal of the build.
         p.formatter_class = functools.partial(argparse.HelpFormatter, width=88)
     texts = [p.format_help() for p in parsers]
-    _write_if_changed(path, "\n".join(texts))
+    write_if_changed(path, "\n".join(texts))
     return True

@@ -22,14 +22,9 @@ import re
 import shutil
 from pathlib import Path
 
+from _files import write_if_changed
+
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
-
-
-def _write_if_changed(path, text):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
 
 
 def _readmes(bench_dir):
@@ -124,7 +119,7 @@ def write_benchmark_pages(srcdir, root):
     out_dir = srcdir / "_generated" / "benchmarks"
     pages = []
     for readme in _readmes(bench_dir) if bench_dir.is_dir() else []:
-        _write_if_changed(out_dir / f"{readme.stem}.md", _page(readme, out_dir))
+        write_if_changed(out_dir / f"{readme.stem}.md", _page(readme, out_dir))
         pages.append(readme.stem)
     # Drop pages whose README has gone, so no orphan document warns.
     if out_dir.is_dir():
@@ -142,8 +137,8 @@ def write_benchmark_pages(srcdir, root):
             "   they write their summaries to ``benchmarks/README*.md``, which appear",
             "   here at the next build.",
         ]
-    _write_if_changed(srcdir / "_generated" / "benchmark_results.rst.txt", "\n".join(toc) + "\n")
-    _write_if_changed(
+    write_if_changed(srcdir / "_generated" / "benchmark_results.rst.txt", "\n".join(toc) + "\n")
+    write_if_changed(
         srcdir / "_generated" / "benchmark_scripts.rst.txt",
         _scripts(bench_dir, root) if bench_dir.is_dir() else "",
     )

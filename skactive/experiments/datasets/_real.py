@@ -148,7 +148,7 @@ def load_dataset(name, *, task=None, data_home=None, pool_size=None, download=Tr
     A folder holding a (tiny, made-up) ``letter.npz``:
 
     >>> import numpy as np, tempfile, os
-    >>> from skactive.datasets import load_dataset
+    >>> from skactive.experiments.datasets import load_dataset
     >>> folder = tempfile.mkdtemp()
     >>> rng = np.random.RandomState(0)
     >>> np.savez(os.path.join(folder, "letter.npz"), X=rng.rand(200, 16), y=np.arange(200) % 26)
@@ -210,7 +210,7 @@ def load_npz(path, *, task=None, test_size=0.25, pool_size=None, random_state=0)
     Examples
     --------
     >>> import numpy as np, tempfile, os
-    >>> from skactive.datasets import load_npz
+    >>> from skactive.experiments.datasets import load_npz
     >>> path = os.path.join(tempfile.mkdtemp(), "toy.npz")
     >>> np.savez(path, X=np.arange(40.0).reshape(20, 2), y=np.arange(20) % 2)
     >>> data = load_npz(path)
