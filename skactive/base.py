@@ -16,10 +16,11 @@ from .adapters import (
     model_validates_input,
     unsupported_message,
 )
-from .backends import check_device, resolve_backend
+from .backends import resolve_backend
 from .exceptions import UnsupportedEstimatorError
 from .utils import is_regressor
 from .utils._validation import (
+    DEVICE,
     HasMethods,
     _fit_context,
     _num_samples,
@@ -116,7 +117,7 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
     _parameter_constraints = {
         "estimator": [HasMethods(["fit"])],
         "random_state": ["random_state"],
-        "device": [str],
+        "device": [DEVICE],
     }
     _tasks = frozenset({"classification", "regression"})
     _needs = "embeddings"
@@ -145,7 +146,6 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
         self : object
             The fitted strategy.
         """
-        check_device(self.device, type(self).__name__)
         self._check_estimator_kind()
         X, y = self._validate_training_data(X, y)
         fitted = clone(self.estimator).fit(X, y, **fit_params)

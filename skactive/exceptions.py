@@ -18,6 +18,16 @@ class NonFiniteOutputError(ValueError):
     """Raised when a model returns NaN or infinite embeddings or probabilities."""
 
 
+class NumericalRangeError(ValueError, FloatingPointError):
+    """Raised when a kernel's arithmetic leaves the range of float64.
+
+    For example BAIT's gains overflow when the embeddings are so large that
+    their Fisher information is not finite. A ``ValueError``, so the usual
+    ``except ValueError`` for bad input catches it; also a
+    ``FloatingPointError`` for code written against earlier releases.
+    """
+
+
 class CommandError(ValueError):
     """Raised by the ``skactive`` command for a problem with its options or input.
 

@@ -83,7 +83,12 @@ def test_query_before_fit(name, data):
             "The 'device' parameter of {name} must be 'auto', 'numpy', 'cpu', "
             "'cuda' or 'cuda:<index>'. Got 'tpu' instead.",
         ),
-        ("device", 3, "The 'device' parameter of {name} must be an instance of 'str'"),
+        (
+            "device",
+            3,
+            "The 'device' parameter of {name} must be 'auto', 'numpy', 'cpu', "
+            "'cuda' or 'cuda:<index>'. Got 3 instead.",
+        ),
         ("random_state", "seed", "The 'random_state' parameter of {name} must be"),
         (
             "estimator",

@@ -409,7 +409,7 @@ def test_kernel_rejects_bad_input():
     A, H = np.zeros((4, 2)), np.ones((4, 3))
     with pytest.raises(ValueError, match=re.escape("n_select=5 should be in [1, n_samples=4].")):
         kmeanspp_select(A, H, 5)
-    with pytest.raises(ValueError, match=re.escape("n_select=0 should be in [1, n_samples=4].")):
+    with pytest.raises(InvalidParameterError, match=re.escape("must be an int in the range")):
         kmeanspp_select(A, H, 0)
     with pytest.raises(InvalidParameterError, match="'n_select' parameter"):
         kmeanspp_select(A, H, 2.0)

@@ -235,15 +235,25 @@ def test_working_memory_chunks_do_not_change_picks():
         assert bait_select(H, P, 5, H_labeled=H[:10], P_labeled=P[:10]) == want
 
 
+def _bad(name, expected, got):
+    """scikit-learn's generated message for a bad parameter of bait_select."""
+    return f"The {name!r} parameter of bait_select must be {expected}. Got {got!r} instead."
+
+
 @pytest.mark.parametrize(
     "kwargs, err, msg",
     [
-        ({"n_select": 0}, ValueError, "n_select=0 should be in [1, n_samples=4]."),
+        ({"n_select": 0}, ValueError, _bad("n_select", "an int in the range [1, inf)", 0)),
         ({"n_select": 5}, ValueError, "n_select=5 should be in [1, n_samples=4]."),
-        ({"n_select": 1.5}, TypeError, "n_select should be an int, got float."),
-        ({"lam": 0.0}, ValueError, "lam should be a positive real number, got 0.0."),
-        ({"oversample": 0}, ValueError, "oversample should be an int >= 1, got 0."),
-        ({"fisher": "none"}, ValueError, "fisher should be 'pool' or 'identity', got 'none'."),
+        ({"n_select": 1.5}, TypeError, _bad("n_select", "an int in the range [1, inf)", 1.5)),
+        ({"lam": 0.0}, ValueError, _bad("lam", "a float in the range (0.0, inf)", 0.0)),
+        ({"oversample": 0}, ValueError, _bad("oversample", "an int in the range [1, inf)", 0)),
+        ({"fisher": "none"}, ValueError, "The 'fisher' parameter of bait_select must be a str"),
+        (
+            {"device": "gpu"},
+            ValueError,
+            _bad("device", "'auto', 'numpy', 'cpu', 'cuda' or 'cuda:<index>'", "gpu"),
+        ),
         ({"P": -np.eye(4, 2)}, ValueError, "P should hold probabilities, but it has negative"),
         ({"P": np.ones((3, 2))}, ValueError, "P has 3 rows but H has 4; they should match."),
         ({"H_labeled": np.ones((2, 3))}, ValueError, "H_labeled has 3 columns but H has 2."),

@@ -1,16 +1,13 @@
 """Resolve ``device`` strings to a :class:`Backend` (torch is imported lazily)."""
 
 import importlib.util
-import re
 import sys
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..utils._validation import InvalidParameterError
-
-_DEVICE_RE = re.compile(r"^(auto|numpy|cpu|cuda(:\d+)?)$")
+from ..utils._validation import check_device
 
 
 @dataclass(frozen=True)
@@ -78,16 +75,6 @@ def _torch_backend(device):
 
 def _torch_importable():
     return "torch" in sys.modules or importlib.util.find_spec("torch") is not None
-
-
-def check_device(device, owner="estimator"):
-    """Validate the form of a ``device`` string without importing torch."""
-    if not isinstance(device, str) or not _DEVICE_RE.match(device):
-        raise InvalidParameterError(
-            f"The 'device' parameter of {owner} must be 'auto', 'numpy', 'cpu', 'cuda' or "
-            f"'cuda:<index>'. Got {device!r} instead."
-        )
-    return device
 
 
 def resolve_backend(device="auto", owner="estimator"):

@@ -15,7 +15,9 @@ import numbers
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ._common import _device_kw, prepare, row_chunks
+from ..exceptions import NumericalRangeError
+from ..utils._validation import DEVICE, Interval, StrOptions, validate_params
+from ._common import _device_kw, check_n_select, prepare, row_chunks
 
 # Rows per chunk for the per-step passes, sized so that a chunk's K×K state
 # and its slice of H stay in cache (measured: 2-3x faster than whole-pool
@@ -34,7 +36,14 @@ def _chunks(n, row_bytes, max_rows):
 
 
 def _index(a, xp, like):
-    """A host integer array as an index array on ``like``'s device."""
+    """An integer index array on ``like``'s device, from host integers or a device array.
+
+    An index that already is an array of ``xp`` (e.g. a CUDA tensor from
+    :meth:`_State.restrict`) stays on its device: ``np.asarray`` on it would
+    fail on CUDA and round-trip through the host on CPU.
+    """
+    if not isinstance(a, (list, tuple, range, np.ndarray)):
+        return xp.reshape(xp.astype(a, xp.int64), (-1,))
     return xp.asarray(np.asarray(a, dtype=np.int64).reshape(-1), **_device_kw(like))
 
 
@@ -368,10 +377,12 @@ class _State:
             top = xp.max(xp.where(taken, -xp.inf, self.lower))
             keep = (~taken) & (self.upper >= top - 1e-9 * xp.abs(top))
             idx = xp.nonzero(keep)[0]
-            gains = self.scores(idx) if idx.shape[0] else xp.asarray([xp.nan])
+            # No candidate left means every bound was NaN: report it below.
+            nan = xp.asarray([xp.nan], dtype=self.G.dtype, **_device_kw(self.G))
+            gains = self.scores(idx) if idx.shape[0] else nan
         j = int(xp.argmax(gains))
         if not bool(xp.isfinite(gains[j])):
-            raise FloatingPointError(
+            raise NumericalRangeError(
                 "BAIT gains became non-finite; rescale the embeddings or increase 'lam'."
             )
         return j if idx is None else int(idx[j])
@@ -546,28 +557,14 @@ def _bait_select(
     return (picks, trace) if return_trace else picks
 
 
-def _check_scalars(n_select, n, lam, oversample, fisher):
-    """Validate the scalar arguments of :func:`bait_select` (one-sentence errors)."""
-    if isinstance(n_select, bool) or not isinstance(n_select, numbers.Integral):
-        raise TypeError(f"n_select should be an int, got {type(n_select).__name__}.")
-    if not 1 <= n_select <= n:
-        raise ValueError(f"n_select={n_select} should be in [1, n_samples={n}].")
-    if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or not lam > 0:
-        raise ValueError(f"lam should be a positive real number, got {lam!r}.")
-    if isinstance(oversample, bool) or not isinstance(oversample, numbers.Integral):
-        raise TypeError(f"oversample should be an int >= 1, got {oversample!r}.")
-    if oversample < 1:
-        raise ValueError(f"oversample should be an int >= 1, got {oversample}.")
-    if fisher not in ("pool", "identity"):
-        raise ValueError(f"fisher should be 'pool' or 'identity', got {fisher!r}.")
-
-
-def _check_shapes(H, P, H_labeled, P_labeled):
+def _check_shapes(H, P, H_labeled, P_labeled, n_select, xp):
     """Raise if the validated arrays of :func:`bait_select` do not fit together."""
     n, d = H.shape
+    check_n_select(n_select, n)
     if P is not None and P.shape[0] != n:
         raise ValueError(f"P has {P.shape[0]} rows but H has {n}; they should match.")
-    if P is not None and bool(np.any(np.asarray(P) < 0)):
+    # One reduction where P lives: no copy of a device array to the host.
+    if P is not None and bool(xp.any(P < 0)):
         raise ValueError("P should hold probabilities, but it has negative entries.")
     if H_labeled is not None and H_labeled.shape[1] != d:
         raise ValueError(f"H_labeled has {H_labeled.shape[1]} columns but H has {d}.")
@@ -583,6 +580,20 @@ def _check_shapes(H, P, H_labeled, P_labeled):
         )
 
 
+@validate_params(
+    {
+        "H": ["array-like"],
+        "P": ["array-like", None],
+        "n_select": [Interval(numbers.Integral, 1, None, closed="left")],
+        "H_labeled": ["array-like", None],
+        "P_labeled": ["array-like", None],
+        "lam": [Interval(numbers.Real, 0, None, closed="neither")],
+        "oversample": [Interval(numbers.Integral, 1, None, closed="left")],
+        "fisher": [StrOptions({"pool", "identity"})],
+        "device": [DEVICE],
+    },
+    prefer_skip_nested_validation=True,
+)
 def bait_select(
     H,
     P,
@@ -663,8 +674,7 @@ def bait_select(
     backend, out, _ = prepare([arrays[k] for k in names], names, device)
     arrays.update(zip(names, out, strict=True))
     H, P, H_lab, P_lab = arrays.values()
-    _check_scalars(n_select, H.shape[0], lam, oversample, fisher)
-    _check_shapes(*(backend.to_numpy(a) if a is not None else None for a in arrays.values()))
+    _check_shapes(H, P, H_lab, P_lab, n_select, backend.xp)
     return _bait_select(
         H, P, int(n_select), H_lab, P_lab, float(lam), int(oversample), fisher, backend.xp
     )

@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.utils import check_array, check_random_state
 
 from ..backends import resolve_backend
+from ..backends._dispatch import _numpy_backend, _torch_backend
 from ..utils._validation import chunk_n_rows
 
 
@@ -29,6 +30,54 @@ def _device_kw(x):
     return {} if isinstance(x, np.ndarray) or dev is None else {"device": dev}
 
 
+def _check_tensor(x, name, backend, allow_empty):
+    """Validate a torch tensor on its device, with scikit-learn's wording.
+
+    ``check_array`` would call ``np.asarray`` (a failure on CUDA, a host
+    round trip on CPU); this checks the same things with one reduction on
+    the device.
+    """
+    if x.ndim != 2:
+        raise ValueError(f"Expected a 2D array for {name}, got {x.ndim}D array instead.")
+    if x.dtype.is_complex:
+        raise ValueError(f"Complex data not supported for {name}.")
+    if x.shape[0] < int(not allow_empty) or x.shape[1] < 1:
+        raise ValueError(
+            f"Found array with shape {tuple(x.shape)} while a minimum of "
+            f"{int(not allow_empty)} sample(s) and 1 feature(s) is required for {name}."
+        )
+    x = backend.asarray(x)
+    xp = backend.xp
+    if x.shape[0] and not bool(xp.all(xp.isfinite(x))):
+        what = "NaN" if bool(xp.any(xp.isnan(x))) else "infinity or a value too large"
+        raise ValueError(f"Input {name} contains {what}.")
+    return x
+
+
+def _is_tensor(x):
+    return type(x).__module__.startswith("torch") and hasattr(x, "device")
+
+
+def check_kernel_array(x, name, backend, allow_empty=False):
+    """``x`` validated as a 2-D finite float array on ``backend`` (the one helper
+    every public kernel uses).
+
+    Host input goes through :func:`sklearn.utils.check_array`; torch tensors
+    are checked where they are, so CUDA input never leaves the device.
+    """
+    if backend.name == "torch" and _is_tensor(x):
+        return _check_tensor(x, name, backend, allow_empty)
+    if _is_tensor(x):
+        x = backend.to_numpy(x)  # an explicit copy to the host, for numpy
+    x = check_array(x, input_name=name, dtype=np.float64, ensure_min_samples=int(not allow_empty))
+    return backend.asarray(x)
+
+
+def array_backend(x):
+    """The backend ``x`` lives on: torch on its device for a tensor, numpy otherwise."""
+    return _torch_backend(x.device) if _is_tensor(x) else _numpy_backend()
+
+
 def prepare(arrays, names, device, random_state=None, allow_empty=()):
     """Validate public-kernel input and move it onto the backend for ``device``.
 
@@ -36,11 +85,13 @@ def prepare(arrays, names, device, random_state=None, allow_empty=()):
     """
     backend = resolve_backend(device, "kernel")
     out = [
-        backend.asarray(
-            check_array(
-                a, input_name=n, dtype=np.float64, ensure_min_samples=int(n not in allow_empty)
-            )
-        )
+        check_kernel_array(a, n, backend, allow_empty=n in allow_empty)
         for a, n in zip(arrays, names, strict=True)
     ]
     return backend, out, check_random_state(random_state)
+
+
+def check_n_select(n_select, n):
+    """Raise if ``n_select`` (already an int >= 1) exceeds the ``n`` pool rows."""
+    if n_select > n:
+        raise ValueError(f"n_select={n_select} should be in [1, n_samples={n}].")

@@ -1,6 +1,9 @@
 """Greedy k-center (CoreSet) with running minimum distances."""
 
-from ._common import _device_kw, prepare, row_chunks, sq_norms
+import numbers
+
+from ..utils._validation import DEVICE, Interval, validate_params
+from ._common import _device_kw, check_n_select, prepare, row_chunks, sq_norms
 
 
 def _min_sq_dist_to_set(H, H_norms, C, xp):
@@ -39,6 +42,15 @@ def _kcenter_greedy(H, H_labeled, n_select, xp):
     return picks
 
 
+@validate_params(
+    {
+        "H": ["array-like"],
+        "n_select": [Interval(numbers.Integral, 1, None, closed="left")],
+        "H_labeled": ["array-like", None],
+        "device": [DEVICE],
+    },
+    prefer_skip_nested_validation=True,
+)
 def kcenter_greedy(H, n_select, *, H_labeled=None, device="numpy"):
     """Greedy k-center selection (Sener & Savarese, 2018), conditioned on labelled rows.
 
@@ -77,7 +89,8 @@ def kcenter_greedy(H, n_select, *, H_labeled=None, device="numpy"):
         arrays.append(H_labeled)
         names.append("H_labeled")
     backend, arrays, _ = prepare(arrays, names, device, allow_empty=("H_labeled",))
-    if not 1 <= n_select <= arrays[0].shape[0]:
-        raise ValueError(f"n_select={n_select} should be in [1, n_samples={arrays[0].shape[0]}].")
+    check_n_select(n_select, arrays[0].shape[0])
     H_lab = arrays[1] if len(arrays) > 1 else None
-    return _kcenter_greedy(arrays[0], H_lab, n_select, backend.xp)
+    if H_lab is not None and H_lab.shape[1] != arrays[0].shape[1]:
+        raise ValueError(f"H_labeled has {H_lab.shape[1]} columns but H has {arrays[0].shape[1]}.")
+    return _kcenter_greedy(arrays[0], H_lab, int(n_select), backend.xp)

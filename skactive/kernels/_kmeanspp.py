@@ -15,8 +15,8 @@ import numbers
 import numpy as np
 
 from ..backends import to_numpy
-from ..utils._validation import InvalidParameterError
-from ._common import _device_kw, prepare, sq_norms
+from ..utils._validation import DEVICE, Interval, StrOptions, validate_params
+from ._common import _device_kw, check_n_select, prepare, sq_norms
 
 _INITS = ("max_norm", "random")
 
@@ -147,6 +147,17 @@ def _kmeanspp_select(A, H, n_select, rng, xp, init="max_norm", return_d2=False):
     return (picks, history) if return_d2 else picks
 
 
+@validate_params(
+    {
+        "A": ["array-like"],
+        "H": ["array-like"],
+        "n_select": [Interval(numbers.Integral, 1, None, closed="left")],
+        "init": [StrOptions(set(_INITS))],
+        "random_state": ["random_state"],
+        "device": [DEVICE],
+    },
+    prefer_skip_nested_validation=True,
+)
 def kmeanspp_select(A, H, n_select, *, init="max_norm", random_state=None, device="numpy"):
     """k-means++ seeding on BADGE gradient embeddings (Ash et al., 2020).
 
@@ -187,7 +198,8 @@ def kmeanspp_select(A, H, n_select, *, init="max_norm", random_state=None, devic
     ------
     ValueError
         If ``A`` and ``H`` have different numbers of rows, ``n_select`` is
-        out of range, ``init`` is unknown, or the input is not finite.
+        out of range, ``init`` is unknown, or the input is not finite
+        (scikit-learn's ``InvalidParameterError`` for bad parameters).
 
     Notes
     -----
@@ -223,19 +235,9 @@ def kmeanspp_select(A, H, n_select, *, init="max_norm", random_state=None, devic
     >>> kmeanspp_select(A, H, 3, random_state=0)
     [2, 3, 1]
     """
-    if init not in _INITS:
-        raise InvalidParameterError(
-            "The 'init' parameter of kmeanspp_select must be a str among "
-            f"{{'max_norm', 'random'}}. Got {init!r} instead."
-        )
     backend, (A, H), rng = prepare([A, H], ["A", "H"], device, random_state)
     n = H.shape[0]
     if A.shape[0] != n:
         raise ValueError(f"A and H should have the same number of rows; got {A.shape[0]} and {n}.")
-    if isinstance(n_select, bool) or not isinstance(n_select, numbers.Integral):
-        raise InvalidParameterError(
-            f"The 'n_select' parameter of kmeanspp_select must be an int. Got {n_select!r} instead."
-        )
-    if not 1 <= n_select <= n:
-        raise ValueError(f"n_select={n_select} should be in [1, n_samples={n}].")
+    check_n_select(n_select, n)
     return _kmeanspp_select(A, H, int(n_select), rng, backend.xp, init=init)

@@ -1,7 +1,7 @@
 """Uncertainty sampling: least confidence, margin and entropy."""
 
 from ..base import BaseQueryStrategy
-from ..kernels import entropy_scores, least_confidence_scores, margin_scores, top_k
+from ..kernels._uncertainty import _entropy, _least_confidence, _margin, _top_k
 
 
 class _UncertaintySampling(BaseQueryStrategy):
@@ -27,7 +27,7 @@ class _UncertaintySampling(BaseQueryStrategy):
 
     def _select(self, X_pool, batch_size, rng, backend):
         scores = type(self)._score(self._pool_proba(X_pool, backend))
-        return top_k(scores, batch_size)
+        return _top_k(scores, batch_size)
 
 
 _DOC = """{summary}
@@ -79,15 +79,15 @@ _DOC = """{summary}
 
 
 class LeastConfidence(_UncertaintySampling):
-    _score = staticmethod(least_confidence_scores)
+    _score = staticmethod(_least_confidence)
 
 
 class MarginSampling(_UncertaintySampling):
-    _score = staticmethod(margin_scores)
+    _score = staticmethod(_margin)
 
 
 class EntropySampling(_UncertaintySampling):
-    _score = staticmethod(entropy_scores)
+    _score = staticmethod(_entropy)
 
 
 LeastConfidence.__doc__ = _DOC.format(

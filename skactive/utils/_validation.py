@@ -6,6 +6,7 @@ mend when that happens again.
 """
 
 import numbers
+import re
 
 import numpy as np
 from sklearn.base import _fit_context
@@ -15,12 +16,15 @@ from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
     StrOptions,
+    validate_parameter_constraints,
+    validate_params,
 )
 from sklearn.utils.validation import _num_samples, validate_data
 
 from ..exceptions import NonFiniteOutputError
 
 __all__ = [
+    "DEVICE",
     "HasMethods",
     "Interval",
     "InvalidParameterError",
@@ -28,10 +32,42 @@ __all__ = [
     "_fit_context",
     "_num_samples",
     "check_batch_size",
+    "check_device",
     "check_model_output",
     "chunk_n_rows",
     "validate_data",
+    "validate_params",
 ]
+
+
+class _DeviceOptions(StrOptions):
+    """The ``device`` values: "auto", "numpy", "cpu", "cuda" and "cuda:<index>".
+
+    A :class:`StrOptions` (so that scikit-learn's parameter validation takes
+    it) whose membership test also admits every CUDA index.
+    """
+
+    _PATTERN = re.compile(r"^(auto|numpy|cpu|cuda(:\d+)?)$")
+
+    def __init__(self):
+        super().__init__({"auto", "numpy", "cpu", "cuda"})
+
+    def is_satisfied_by(self, val):
+        return isinstance(val, str) and self._PATTERN.match(val) is not None
+
+    def __str__(self):
+        return "'auto', 'numpy', 'cpu', 'cuda' or 'cuda:<index>'"
+
+
+#: The one constraint on every ``device`` parameter: strategies'
+#: ``_parameter_constraints``, the public kernels and :func:`check_device`.
+DEVICE = _DeviceOptions()
+
+
+def check_device(device, owner="estimator"):
+    """Validate the form of a ``device`` string (without importing torch)."""
+    validate_parameter_constraints({"device": [DEVICE]}, {"device": device}, caller_name=owner)
+    return device
 
 
 def check_batch_size(batch_size, n_samples):
