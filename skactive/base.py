@@ -122,6 +122,10 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
     _tasks = frozenset({"classification", "regression"})
     _needs = "embeddings"
     _needs_labeled = False
+    # What device="auto" means here: None resolves it (torch on a visible GPU);
+    # "numpy" for strategies whose per-row work is too small for a GPU to pay
+    # off, which then never import torch.
+    _auto_device = None
 
     def __init__(self, estimator, *, random_state=None, device="auto"):
         self.estimator = estimator
@@ -207,7 +211,9 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _backend(self):
         """The :class:`~skactive.backends.Backend` the kernels run on."""
-        return resolve_backend(self.device, type(self).__name__)
+        # _auto_device lets cheap strategies keep device="auto" off torch entirely.
+        device = self._auto_device if self.device == "auto" and self._auto_device else self.device
+        return resolve_backend(device, type(self).__name__)
 
     # ------------------------------------------------------------------
     # fit's steps

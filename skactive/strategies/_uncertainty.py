@@ -10,6 +10,7 @@ class _UncertaintySampling(BaseQueryStrategy):
     _tasks = frozenset({"classification"})
     _needs = "probabilities"
     _score = None
+    _auto_device = "numpy"
 
     def score_pool(self, X_pool):
         """Per-row uncertainty of ``X_pool`` (higher = more informative).
@@ -43,7 +44,9 @@ _DOC = """{summary}
     random_state : int, RandomState instance or None, default=None
         Unused (the strategy is deterministic); kept for a uniform interface.
     device : str, default="auto"
-        Backend for the scoring, as in :class:`BADGE`.
+        Backend for the scoring, as in :class:`BADGE`, except that ``"auto"``
+        means numpy: the scores are too cheap for a GPU to pay off, and torch
+        is then never imported.
 
     Attributes
     ----------
