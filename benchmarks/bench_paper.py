@@ -257,7 +257,7 @@ def plan(cfg, groups):
         sel_found, sel_missing = available(SELECTOR_STRATEGIES)
         cls_missing += sel_missing
         for data in CLASSIFICATION_SETS:
-            for B in cfg["batch_sizes"]:
+            for B in cfg.get("selectors_batch_sizes", cfg["batch_sizes"]):
                 settings.append(("selectors", data, "classification", "linear", B, sel_found))
     for kind in cfg["models"]["classification"]:
         if "classification" in groups:
@@ -500,6 +500,25 @@ def readme(collection, summary, preset, wall, missing, pngs, curves_to_plot, com
             "recorded times are included in the total above.",
             "",
         ]
+    if preset == "selectors":
+        cfg = PRESETS[preset]
+        lines += [
+            "Sizes (chosen so the run fits about 20 minutes on 2 shared cores): "
+            f"**fig2** (BAIT paper Fig. 2) uses {cfg['fig2_pool']} pool rows of MNIST's first "
+            "50,000 embedded by the hidden layer (128 ReLU units) of an MLP trained for "
+            f"{cfg['representation_epochs']} epochs on {cfg['representation_rows']} of the "
+            "10,000 validation rows, or by a random Gaussian projection to 128-d; logistic "
+            f"regression; {cfg['initial']['fig2']} random initial labels, then "
+            f"{cfg['fig2_rounds']} batches of 10 (the paper runs 50) and "
+            f"{cfg['fig2_repeats']} repeats; {cfg['test']} test rows. **selectors** (BADGE "
+            "App. G and ALBL) uses MNIST (50 principal components), letter and kropt with "
+            f"{cfg['pool']} pool rows, {cfg['initial']['selectors']} initial labels, "
+            f"{cfg['rounds']} rounds of B = {' and '.join(map(str, cfg['batch_sizes']))}, "
+            f"{cfg['repeats']} repeats, logistic regression. ALBL runs with its defaults "
+            "(CoreSet, LeastConfidence and a uniform arm); KDPP with ⌊5·B·ln B⌋ chain steps "
+            "from the k-means++ start.",
+            "",
+        ]
     if missing:
         lines += [
             f"**Not run:** {', '.join(missing)} (not exported by `skactive` when this ran).",
@@ -689,7 +708,8 @@ def main(argv=None):
     previous = RESULTS / f"paper_{args.preset}_summary.json"
     if args.summarise:
         collection = ResultCollection.load(RESULTS / f"paper_{args.preset}.json")
-        missing = [n for n in ("BADGE", "BAIT") if n not in collection.strategies]
+        # Keep what the run itself reported missing.
+        missing = json.loads(previous.read_text()).get("missing", []) if previous.exists() else []
         # Keep the facts of the run that produced the results.
         before = json.loads(previous.read_text()) if previous.exists() else {}
         wall = before.get("wall_seconds", 0.0)
