@@ -107,21 +107,7 @@ def test_dask_regression_picks_equal_one_machine_picks(client, name, case):
     np.testing.assert_array_equal(got, strategy.query(X, batch))
 
 
-# BAIT's K×K state per row makes an example several times dearer than CoreSet's.
-@pytest.mark.parametrize("task", ["classification", "regression"])
-@settings(max_examples=8, deadline=None)
-@given(case=pools(), oversample=st.integers(1, 2), fisher=st.sampled_from(["pool", "identity"]))
-def test_dask_bait_picks_equal_one_machine_picks(client, task, case, oversample, fisher):
-    X, sizes, batch, _ = case
-    Xl, yl = _labelled(np.random.RandomState(2), X.shape[1])
-    est = LogisticRegression(max_iter=300) if task == "classification" else Ridge()
-    y = yl if task == "classification" else Xl[:, 0]
-    strategy = skactive.BAIT(est, oversample=oversample, fisher=fisher).fit(Xl, y)
-    got = strategy.query(da.from_array(X, chunks=(sizes, X.shape[1])), batch)
-    np.testing.assert_array_equal(got, strategy.query(X, batch))
-
-
-@pytest.mark.parametrize("name", CLASSIFIERS + ["BAIT"])
+@pytest.mark.parametrize("name", CLASSIFIERS)
 def test_dask_dataframe_with_unknown_partition_sizes(client, name):
     rng = np.random.RandomState(0)
     X = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
@@ -133,7 +119,7 @@ def test_dask_dataframe_with_unknown_partition_sizes(client, name):
     np.testing.assert_array_equal(strategy.query(pool, 7), strategy.query(X, 7))
 
 
-@pytest.mark.parametrize("name", CLASSIFIERS[1:] + ["BAIT"])
+@pytest.mark.parametrize("name", CLASSIFIERS[1:])
 def test_client_never_receives_a_pool_sized_array(client, name, monkeypatch):
     n, batch = 20_000, 5
     X = np.random.RandomState(0).normal(size=(n, 2))
@@ -157,22 +143,22 @@ def _largest(value):
 
 
 def test_lost_worker_mid_query_gives_the_same_batch(monkeypatch):
-    # A cluster of its own (4 workers; one is killed per strategy), so that the
+    # A cluster of its own (3 workers; one is killed per strategy), so that the
     # module's cluster keeps both of its workers.
     X = np.random.RandomState(3).normal(size=(400, 3))
     rebuilds = []
     rebuild = _dask._Shards._rebuild
     monkeypatch.setattr(_dask._Shards, "_rebuild", lambda self: rebuilds.append(1) or rebuild(self))
     cluster = distributed.LocalCluster(
-        n_workers=4, threads_per_worker=1, processes=True, dashboard_address=":0"
+        n_workers=3, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     # Calls to a dead worker fail after 5 s instead of the default 30 s.
     timeouts = dask.config.set({"distributed.comm.timeouts.connect": "5s"})
     monkeypatch.setattr(_dask, "TIMEOUT_S", 120.0)  # a fresh cluster on a busy machine
     with timeouts, cluster, distributed.Client(cluster, timeout=60) as client:
-        client.wait_for_workers(4, timeout=120)
+        client.wait_for_workers(3, timeout=120)
         client.run(__import__, "skactive.distributed._blocks")  # warm, before the clock
-        for name in ["CoreSet", "BADGE", "BAIT"]:
+        for name in ["CoreSet", "BADGE"]:
             strategy = _fitted(name, 3)
             calls = []
 
@@ -185,7 +171,7 @@ def test_lost_worker_mid_query_gives_the_same_batch(monkeypatch):
             monkeypatch.setattr(_dask, "_receive", kill_once)
             got = strategy.query(da.from_array(X, chunks=50), 12)
             np.testing.assert_array_equal(got, strategy.query(X, 12))
-            assert len(rebuilds) == 1 + (name != "CoreSet") + (name == "BAIT"), "no worker lost"
+            assert len(rebuilds) == 1 + (name == "BADGE"), "no worker was lost mid-selection"
 
 
 def _kill_a_worker(cluster, client):
@@ -204,7 +190,7 @@ def test_column_split_chunks_raise(client):
         _fitted("MarginSampling", 4).query(pool, 2)
 
 
-@pytest.mark.parametrize("name", ["MarginSampling", "CoreSet", "BADGE", "BAIT", "RandomSampling"])
+@pytest.mark.parametrize("name", ["MarginSampling", "CoreSet", "BADGE", "RandomSampling"])
 def test_nan_in_a_dask_pool_raises_as_on_one_machine(client, name):
     X = np.ones((20, 2))
     X[13, 1] = np.nan

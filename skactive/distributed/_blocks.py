@@ -14,10 +14,10 @@ import time
 import numpy as np
 
 from ..backends import resolve_backend
-from ..kernels._bait import _LinearRows, _SoftmaxRows, _State
 from ..kernels._common import sq_norms
 from ..kernels._kcenter import _kcenter_start, _kcenter_update
 from ..kernels._kmeanspp import _gradient_factor, _noise_tol, _sq_dist_to_centre
+from ..kernels._parallel import compute_dtype
 from ..kernels._uncertainty import top_k
 
 _NUMPY = resolve_backend("numpy")
@@ -81,8 +81,8 @@ def top_candidates(part, score, k):
 class CoreSetBlock:
     """Running minimum squared distances of one partition (greedy k-center)."""
 
-    def __init__(self, part, offset, H_labeled):
-        self.offset, self.H = offset, part.H
+    def __init__(self, part, offset, H_labeled, dtype):
+        self.offset, self.H = offset, compute_dtype(part.H, dtype, np)
         self.H_norms, self.min_d2 = _kcenter_start(self.H, H_labeled, np)
 
     def best(self):
@@ -101,10 +101,11 @@ class CoreSetBlock:
 class BADGEBlock:
     """Gradient factors and D² of one partition (k-means++ seeding)."""
 
-    def __init__(self, part, offset):
-        self.offset, self.H = offset, part.H
-        self.A = _gradient_factor(part.P, np)
-        self.tol = _noise_tol(self.A.shape[1], self.H.shape[1])
+    def __init__(self, part, offset, dtype):
+        self.offset, self.H = offset, compute_dtype(part.H, dtype, np)
+        self.A = _gradient_factor(compute_dtype(part.P, dtype, np), np)
+        eps = float(np.finfo(self.H.dtype).eps)
+        self.tol = _noise_tol(self.A.shape[1], self.H.shape[1], eps)
         self.g_sq = sq_norms(self.A, np) * sq_norms(self.H, np)
         self.tol_g = self.tol * self.g_sq
         self.d2 = self.cum = None
@@ -141,73 +142,7 @@ class BADGEBlock:
         return (self.offset + i, *self.row(self.offset + i))
 
 
-class BAITBlock:
-    """One partition's BAIT candidates: ``G_x``, ``R_x`` and their gain bounds.
-
-    ``Minv`` is the worker's copy of ``M⁻¹``, shared by its blocks and
-    downdated once per pick by :meth:`BAITShard.commit`.
-    """
-
-    def __init__(self, part, offset, scale, Minv, N, F):
-        self.offset = offset
-        rows = _bait_rows(part.H, part.P, scale)
-        self.state = _State(rows, Minv, F, *rows.initial_state(Minv, N), 1.0)
-        self.taken = np.zeros(rows.n, dtype=bool)
-
-    def best(self):
-        """(largest gain, its global row, ``h``, ``p``) among rows not taken; None if none."""
-        if self.taken.all():
-            return None
-        j = self.state.best_gain(self.taken)
-        gain = float(self.state.scores(np.asarray([j]))[0])
-        rows = self.state.rows
-        return gain, self.offset + j, rows.H[j].copy(), _proba_row(rows, j)
-
-    def update(self, Yr, C, half_Q, pick):
-        i = pick - self.offset
-        if 0 <= i < self.taken.shape[0]:
-            self.taken[i] = True
-        for sl in self.state._chunks():
-            self.state._update(sl, Yr, C, half_Q)
-
-    def picked(self, picks):
-        """``(row, h, p, G, R)`` of the ``picks`` held here: what the backward pass needs."""
-        return [self._picked(r) for r in picks if 0 <= r - self.offset < self.taken.shape[0]]
-
-    def _picked(self, pick):
-        i = pick - self.offset
-        rows, st = self.state.rows, self.state
-        return pick, rows.H[i].copy(), _proba_row(rows, i), st.G[i].copy(), st.R[i].copy()
-
-    def minv(self):
-        return self.state.Minv
-
-
-def _bait_rows(H, P, scale):
-    return _LinearRows(H, scale, np) if P is None else _SoftmaxRows(H, P, scale, np)
-
-
-def fisher_part(part):
-    """Unscaled ``Σ_x I(x)`` of one partition (Kd × Kd), for ``F``'s map-reduce."""
-    if part.n == 0:
-        return None
-    return _bait_rows(part.H, part.P, 1.0).fisher_sum()
-
-
-def add_up(arrays):
-    """Sum of the partitions' arrays in pool order (None for an empty partition)."""
-    total = None
-    for a in arrays:
-        if a is not None:
-            total = a if total is None else total + a
-    return total
-
-
-def _proba_row(rows, i):
-    return rows.P[i].copy() if hasattr(rows, "P") else None
-
-
-BLOCKS = {"coreset": CoreSetBlock, "badge": BADGEBlock, "bait": BAITBlock}
+BLOCKS = {"coreset": CoreSetBlock, "badge": BADGEBlock}
 
 
 class Shard:
@@ -235,18 +170,3 @@ class Shard:
 
     def busy(self):
         return self.busy_s
-
-    def commit(self, h, p, pick):
-        """BAIT: add row ``pick`` (``h``, ``p``) to ``M`` and update every block; their bests.
-
-        The blocks share this worker's ``M⁻¹``, downdated once here.
-        """
-        t0 = time.perf_counter()
-        lead = self.blocks[0].state
-        one = _bait_rows(h[None, :], None if p is None else p[None, :], lead.rows.scale)
-        factors = lead.woodbury(one, 0)
-        for b in self.blocks:
-            b.update(*factors, pick)
-        out = [b.best() for b in self.blocks]
-        self.busy_s += time.perf_counter() - t0
-        return out

@@ -5,13 +5,12 @@ per partition: the partitions' best candidates or D² sums, and the centre
 just picked, which goes back out to every partition.
 """
 
-import math
 import uuid
 
 import numpy as np
 
-from ..kernels._bait import _backward, _initial_matrices, _one_blas_thread, _State
 from ..kernels._kmeanspp import _uniform_position
+from ..kernels._parallel import compute_dtype
 from ..kernels._uncertainty import top_k
 from ..utils._validation import check_batch_size
 from . import _blocks
@@ -116,8 +115,6 @@ class _Shards:
     """Stateful blocks in one actor per worker; calls by block number, with replay on loss."""
 
     def __init__(self, cluster, kind, params):
-        """``params``: keyword arguments of the block class, or a function of the
-        evaluated partitions' futures and row counts that returns them."""
         self.cluster, self.kind, self.params = cluster, kind, params
         self.log = []
         self._build()
@@ -126,8 +123,6 @@ class _Shards:
         client = self.cluster.client
         futures, sizes = self.cluster.evaluate("outputs")
         self.sizes = sizes
-        params = self.params(futures, sizes) if callable(self.params) else self.params
-        self.params_used = params
         self.offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         keep = [i for i in range(len(futures)) if sizes[i] > 0]
         self.starts = self.offsets[keep]  # first global row of each block
@@ -143,7 +138,7 @@ class _Shards:
                 [futures[keep[b]] for b in blocks],
                 [int(self.starts[b]) for b in blocks],
                 self.kind,
-                params,
+                self.params,
                 workers=[worker],
                 allow_other_workers=False,
                 actor=True,
@@ -183,12 +178,8 @@ class _Shards:
             self._call_all(method, args)
 
     def _call_all(self, method, args):
-        # "commit" is a method of the worker's shard (shared state), the rest of each block.
         out = [None] * len(self.home)
-        call = (
-            (lambda a: a.commit(*args)) if method == "commit" else (lambda a: a.call(method, *args))
-        )
-        pending = [(call(actor), blocks) for actor, blocks in self.actors]
+        pending = [(actor.call(method, *args), blocks) for actor, blocks in self.actors]
         for future, blocks in pending:
             for b, res in zip(blocks, future.result(timeout=TIMEOUT_S), strict=True):
                 out[b] = res
@@ -271,8 +262,9 @@ def select_uncertainty(cluster, batch_size, score):
     return rows[np.asarray(top_k(scores, batch_size))]
 
 
-def select_coreset(cluster, batch_size, H_labeled):
-    shards = _Shards(cluster, "coreset", {"H_labeled": H_labeled})
+def select_coreset(cluster, batch_size, H_labeled, dtype):
+    H_labeled = compute_dtype(H_labeled, dtype, np)
+    shards = _Shards(cluster, "coreset", {"H_labeled": H_labeled, "dtype": dtype})
     batch_size = _check_rows(shards.n, cluster, batch_size)
     best = shards.call_all("best", changes_state=False)
     picks = []
@@ -284,8 +276,8 @@ def select_coreset(cluster, batch_size, H_labeled):
         best = shards.call_all("update", h, h_norm, row)
 
 
-def select_badge(cluster, batch_size, rng, init):
-    shards = _Shards(cluster, "badge", {})
+def select_badge(cluster, batch_size, rng, init, dtype):
+    shards = _Shards(cluster, "badge", {"dtype": dtype})
     n = shards.n
     batch_size = _check_rows(n, cluster, batch_size)
     if init == "max_norm":
@@ -328,69 +320,11 @@ def _locate_block(totals, target):
     return last, totals[last]
 
 
-def _bait_params(cluster, futures, sizes, batch_size, strategy):
-    """``M₀⁻¹``, ``N = M₀⁻¹FM₀⁻¹``, ``F`` and the pick scale (``F`` summed on the workers)."""
-    from types import SimpleNamespace
-
-    H_lab, P_lab = strategy._labeled(_blocks._NUMPY)
-    n, n_lab = int(sizes.sum()), H_lab.shape[0]
-    total = None
-    if strategy.fisher == "pool" and n > 0:
-        client = cluster.client
-        sums = client.map(_blocks.fisher_part, futures, pure=False)
-        total = _receive(client.submit(_blocks.add_up, sums, pure=False).result(TIMEOUT_S))
-    lab = _blocks._bait_rows(H_lab, P_lab, 1.0) if n_lab else None
-    K = 1 if P_lab is None else P_lab.shape[1]
-    # All _initial_matrices reads of the pool: its shape and its Fisher sum.
-    pool = SimpleNamespace(xp=np, K=K, d=H_lab.shape[1], H=H_lab, n=n, fisher_sum=lambda: total)
-    with _one_blas_thread(np):
-        Minv, F = _initial_matrices(pool, lab, batch_size, strategy.lam, strategy.fisher)
-        N = Minv @ (Minv if F is None else F @ Minv)
-    scale = math.sqrt(batch_size / (n_lab + batch_size))
-    return {"scale": scale, "Minv": Minv, "N": N, "F": F}
-
-
-def select_bait(cluster, batch_size, strategy):
-    batch_size = check_batch_size(batch_size, np.inf)
-    shards = _Shards(
-        cluster,
-        "bait",
-        lambda futures, sizes: _bait_params(cluster, futures, sizes, batch_size, strategy),
-    )
-    batch_size = _check_rows(shards.n, cluster, batch_size)
-    bests = shards.call_all("best", changes_state=False)
-    picks = []
-    for _ in range(min(strategy.oversample * batch_size, shards.n)):
-        _, row, h, p = _first_max([b for b in bests if b is not None])
-        picks.append(row)
-        # Every forward pick is committed, the last too: the backward pass starts from it.
-        bests = shards.call_all("commit", h, p, row)
-    if len(picks) <= batch_size:
-        return picks
-    return _bait_backward(shards, picks, batch_size, strategy)
-
-
-def _bait_backward(shards, picks, batch_size, strategy):
-    """The backward pass of the one-machine kernel, on the client: it involves the picks only."""
-    found = {}
-    for held in shards.call_all("picked", picks, changes_state=False):
-        found.update((r[0], r[1:]) for r in held)
-    h, p, G, R = (list(x) for x in zip(*(found[r] for r in picks), strict=True))
-    params = shards.params_used
-    P = None if p[0] is None else np.stack(p)
-    rows = _blocks._bait_rows(np.stack(h), P, params["scale"])
-    Minv = shards.call_one(0, "minv")
-    with _one_blas_thread(np):
-        state = _State(rows, np.array(Minv), params["F"], np.stack(G), np.stack(R), 1.0)
-        kept = _backward(state, list(range(len(picks))), batch_size)
-    return [picks[k] for k in kept]
-
-
 def query(strategy, X_pool, batch_size):
     """``strategy.query`` for a Dask pool: numpy int64 global row indices, in pick order."""
     from sklearn.utils import check_random_state
 
-    from ..strategies import BADGE, BAIT, CoreSet, RandomSampling
+    from ..strategies import BADGE, CoreSet, RandomSampling
     from ..strategies._uncertainty import _UncertaintySampling
 
     check_batch_size(batch_size, np.inf)  # type and range before any cluster work
@@ -401,11 +335,10 @@ def query(strategy, X_pool, batch_size):
     elif isinstance(strategy, _UncertaintySampling):
         picks = select_uncertainty(cluster, batch_size, type(strategy)._score)
     elif isinstance(strategy, CoreSet):
-        picks = select_coreset(cluster, batch_size, strategy._labeled(_blocks._NUMPY)[0])
+        H_labeled = strategy._labeled(_blocks._NUMPY)[0]
+        picks = select_coreset(cluster, batch_size, H_labeled, strategy.dtype)
     elif isinstance(strategy, BADGE):
-        picks = select_badge(cluster, batch_size, rng, strategy.init)
-    elif isinstance(strategy, BAIT):
-        picks = select_bait(cluster, batch_size, strategy)
+        picks = select_badge(cluster, batch_size, rng, strategy.init, strategy.dtype)
     else:
         raise TypeError(f"{type(strategy).__name__} does not support Dask pools yet.")
     return np.asarray(picks, dtype=np.int64)

@@ -14,10 +14,14 @@ import numbers
 
 import numpy as np
 
+from ..backends import to_numpy
 from ..utils._validation import DEVICE, Interval, StrOptions, validate_params
 from ._common import _device_kw, check_n_select, prepare, sq_norms
 
 _INITS = ("max_norm", "random")
+
+
+_EPS64 = float(np.finfo(np.float64).eps)
 
 
 def _gradient_factor(P, xp):
@@ -42,7 +46,7 @@ def _uniform_position(u, m):
     return min(max(math.ceil(u * m) - 1, 0), m - 1)
 
 
-def _noise_tol(K, d):
+def _noise_tol(K, d, eps=_EPS64):
     """Relative rounding bound of the factored squared distance.
 
     For an exact duplicate of a centre the factored formula cancels to a
@@ -51,7 +55,7 @@ def _noise_tol(K, d):
     indistinguishable from 0, so it is set to 0. Exact duplicates of a centre
     then have D² = 0, as the direct difference would give.
     """
-    return 4.0 * (K + d + 2) * float(np.finfo(np.float64).eps)
+    return 4.0 * (K + d + 2) * eps
 
 
 def _sq_dist_to(A, H, g_sq, tol_g, c, tol, xp):
@@ -113,15 +117,16 @@ def _fill_uniform(picks, chosen, n_select, rng):
         chosen[idx] = True
 
 
-def _kmeanspp_select(A, H, n_select, rng, xp, init="max_norm", return_d2=False):
+def _kmeanspp_select(A, H, n_select, rng, xp, init="max_norm", return_d2=False, progress=None):
     """k-means++ seeding on ``g = a ⊗ h``; input assumed valid (see :func:`kmeanspp_select`).
 
     ``rng`` is a legacy ``numpy.random.RandomState``; ``A``, ``H`` are float
     arrays of namespace ``xp`` on one device. With ``return_d2`` also return a
     list of ``n_select`` host arrays: D² after each pick (for tests).
+    ``progress`` (a :class:`~skactive.kernels._parallel.Progress`) counts the picks.
     """
     n = H.shape[0]
-    tol = _noise_tol(A.shape[1], H.shape[1])
+    tol = _noise_tol(A.shape[1], H.shape[1], float(xp.finfo(H.dtype).eps))
     g_sq = sq_norms(A, xp) * sq_norms(H, xp)
     tol_g = tol * g_sq
     if init == "max_norm":
@@ -135,7 +140,7 @@ def _kmeanspp_select(A, H, n_select, rng, xp, init="max_norm", return_d2=False):
     d2[first] = 0.0
     while True:
         if return_d2:
-            history.append(np.array(_to_host(d2), dtype=np.float64))
+            history.append(np.array(to_numpy(d2), dtype=np.float64))
         if len(picks) == n_select:
             break
         idx = _draw(d2, rng, chosen, xp)
@@ -149,11 +154,9 @@ def _kmeanspp_select(A, H, n_select, rng, xp, init="max_norm", return_d2=False):
         chosen[idx] = True
         d2 = xp.minimum(d2, _sq_dist_to(A, H, g_sq, tol_g, idx, tol, xp))
         d2[idx] = 0.0
+        if progress is not None:
+            progress.update()
     return (picks, history) if return_d2 else picks
-
-
-def _to_host(x):
-    return x if isinstance(x, np.ndarray) else x.detach().cpu().numpy()
 
 
 @validate_params(
