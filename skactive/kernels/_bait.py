@@ -366,26 +366,45 @@ class _State:
     def best_gain(self, taken):
         """The row not ``taken`` with the largest gain, lowest index on exact ties.
 
-        Exact gains are computed only for rows whose upper bound reaches the
-        largest lower bound (less a 1e-9 relative margin for round-off): every
-        row that could attain or tie the maximum is among them.
+        Exact gains are computed only where a row could be the best: first for
+        the rows whose upper bound reaches the largest lower bound (less a 1e-9
+        relative margin), that bound's row always among them. Round-off in the
+        updated ``G_x`` (ill-conditioned Fishers: large features, confident
+        predictions) can lift a lower bound above the exact gain, so every
+        other row whose upper bound reaches the best exact gain found is then
+        scored too: the pick relies on the upper bounds alone.
         """
         xp = self.xp
         if not self.bounded:
-            idx, gains = None, xp.where(taken, -xp.inf, self.scores())
-        else:
-            top = xp.max(xp.where(taken, -xp.inf, self.lower))
-            keep = (~taken) & (self.upper >= top - 1e-9 * xp.abs(top))
-            idx = xp.nonzero(keep)[0]
-            # No candidate left means every bound was NaN: report it below.
-            nan = xp.asarray([xp.nan], dtype=self.G.dtype, **_device_kw(self.G))
-            gains = self.scores(idx) if idx.shape[0] else nan
-        j = int(xp.argmax(gains))
-        if not bool(xp.isfinite(gains[j])):
+            return self._pick(None, xp.where(taken, -xp.inf, self.scores()))
+        free_lower = xp.where(taken, -xp.inf, self.lower)
+        top = xp.max(free_lower)
+        rows = xp.arange(free_lower.shape[0], **_device_kw(free_lower))
+        keep = (~taken) & (self.upper >= top - 1e-9 * xp.abs(top))
+        keep = keep | (rows == xp.argmax(free_lower))  # never empty
+        idx = xp.nonzero(keep)[0]
+        gains = self.scores(idx)
+        best = xp.max(gains)
+        more = (~taken) & (~keep) & (self.upper >= best - 1e-9 * xp.abs(best))
+        if xp.nonzero(more)[0].shape[0]:
+            idx = xp.nonzero(keep | more)[0]
+            gains = self.scores(idx)
+        return self._pick(idx, gains)
+
+    def _pick(self, idx, gains):
+        """Row of the first largest ``gains`` (``idx[j]``, or ``j`` if ``idx`` is None).
+
+        One host read for both the row and its gain (a GPU waits once).
+        """
+        xp = self.xp
+        j = xp.argmax(gains)
+        row = j if idx is None else idx[j]
+        row, gain = xp.stack([xp.astype(row, xp.float64), xp.astype(gains[j], xp.float64)]).tolist()
+        if not math.isfinite(gain):
             raise NumericalRangeError(
                 "BAIT gains became non-finite; rescale the embeddings or increase 'lam'."
             )
-        return j if idx is None else int(idx[j])
+        return int(row)
 
     def objective(self):
         """``tr(M⁻¹F)`` (``tr(M⁻¹)`` when ``F`` is the identity)."""
