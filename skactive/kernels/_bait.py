@@ -637,7 +637,8 @@ class _State:
         """
         xp = self.xp
         if not self.bounded:
-            return _finite_pick(*self._pick(None, xp.where(taken, -xp.inf, self.gains)))
+            i, value, _ = self._pick(None, xp.where(taken, -xp.inf, self.gains))
+            return _finite_pick(i, value)
         upper = xp.where(taken, -xp.inf, self.upper)
         probe = _top_indices(upper, 8, xp)
         probed = xp.where(xp.take(taken, probe), -xp.inf, self.exact(probe))
