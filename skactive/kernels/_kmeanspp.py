@@ -20,6 +20,9 @@ from ._common import _device_kw, check_n_select, prepare, sq_norms
 _INITS = ("max_norm", "random")
 
 
+_EPS64 = float(np.finfo(np.float64).eps)
+
+
 def _gradient_factor(P, xp):
     """``A = P − onehot(argmax P)``: the class factor of the last-layer gradient.
 
@@ -42,7 +45,7 @@ def _uniform_position(u, m):
     return min(max(math.ceil(u * m) - 1, 0), m - 1)
 
 
-def _noise_tol(K, d):
+def _noise_tol(K, d, eps=_EPS64):
     """Relative rounding bound of the factored squared distance.
 
     For an exact duplicate of a centre the factored formula cancels to a
@@ -51,7 +54,7 @@ def _noise_tol(K, d):
     indistinguishable from 0, so it is set to 0. Exact duplicates of a centre
     then have D² = 0, as the direct difference would give.
     """
-    return 4.0 * (K + d + 2) * float(np.finfo(np.float64).eps)
+    return 4.0 * (K + d + 2) * eps
 
 
 def _sq_dist_to(A, H, g_sq, tol_g, c, tol, xp):
@@ -107,15 +110,16 @@ def _fill_uniform(picks, chosen, n_select, rng):
         chosen[idx] = True
 
 
-def _kmeanspp_select(A, H, n_select, rng, xp, init="max_norm", return_d2=False):
+def _kmeanspp_select(A, H, n_select, rng, xp, init="max_norm", return_d2=False, progress=None):
     """k-means++ seeding on ``g = a ⊗ h``; input assumed valid (see :func:`kmeanspp_select`).
 
     ``rng`` is a legacy ``numpy.random.RandomState``; ``A``, ``H`` are float
     arrays of namespace ``xp`` on one device. With ``return_d2`` also return a
     list of ``n_select`` host arrays: D² after each pick (for tests).
+    ``progress`` (a :class:`~skactive.kernels._parallel.Progress`) counts the picks.
     """
     n = H.shape[0]
-    tol = _noise_tol(A.shape[1], H.shape[1])
+    tol = _noise_tol(A.shape[1], H.shape[1], float(xp.finfo(H.dtype).eps))
     g_sq = sq_norms(A, xp) * sq_norms(H, xp)
     tol_g = tol * g_sq
     if init == "max_norm":
@@ -143,6 +147,8 @@ def _kmeanspp_select(A, H, n_select, rng, xp, init="max_norm", return_d2=False):
         chosen[idx] = True
         d2 = xp.minimum(d2, _sq_dist_to(A, H, g_sq, tol_g, idx, tol, xp))
         d2[idx] = 0.0
+        if progress is not None:
+            progress.update()
     return (picks, history) if return_d2 else picks
 
 
