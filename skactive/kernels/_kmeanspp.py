@@ -14,6 +14,7 @@ import numbers
 
 import numpy as np
 
+from ..backends import to_numpy
 from ..utils._validation import DEVICE, Interval, StrOptions, validate_params
 from ._common import _device_kw, check_n_select, prepare, sq_norms
 
@@ -133,7 +134,7 @@ def _kmeanspp_select(A, H, n_select, rng, xp, init="max_norm", return_d2=False, 
     d2[first] = 0.0
     while True:
         if return_d2:
-            history.append(np.array(_to_host(d2), dtype=np.float64))
+            history.append(np.array(to_numpy(d2), dtype=np.float64))
         if len(picks) == n_select:
             break
         idx = _draw(d2, rng, chosen, xp)
@@ -150,10 +151,6 @@ def _kmeanspp_select(A, H, n_select, rng, xp, init="max_norm", return_d2=False, 
         if progress is not None:
             progress.update()
     return (picks, history) if return_d2 else picks
-
-
-def _to_host(x):
-    return x if isinstance(x, np.ndarray) else x.detach().cpu().numpy()
 
 
 @validate_params(

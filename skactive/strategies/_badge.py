@@ -61,6 +61,8 @@ class BADGE(BaseQueryStrategy):
         The adapter of ``estimator_``.
     classes_ : ndarray
         Class labels of ``estimator_``.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
 
     See Also
     --------
