@@ -1,6 +1,7 @@
 """Uniform random sampling."""
 
 from ..base import BaseQueryStrategy
+from ..utils._validation import _num_samples
 
 
 class RandomSampling(BaseQueryStrategy):
@@ -39,5 +40,6 @@ class RandomSampling(BaseQueryStrategy):
     _needs_adapter = False
 
     def _select(self, X_pool, batch_size, rng, backend):
-        # A permutation's head, as the reference code draws it.
-        return rng.permutation(X_pool.shape[0])[:batch_size]
+        # A permutation's head, as the reference code draws it. _num_samples:
+        # a list or tuple pool has no .shape.
+        return rng.permutation(_num_samples(X_pool))[:batch_size]
