@@ -277,7 +277,18 @@ def kmeanspp_select(A, H, n_select, *, init="max_norm", random_state=None, devic
     batch is uniform over the unchosen rows: one ``u`` per pick, the unchosen
     row at position ``ceil(u·m) − 1`` of the ``m`` left, in pool order.
 
-    Cost O(n(K + d)) per pick, O(n_select·n(K + d)) in all; memory O(n(K + d)).
+    *Range and precision.* ``A`` or ``H`` beyond ``2**±128`` in magnitude is
+    first rescaled by an exact power of two, which scales every D² alike and
+    changes no draw, so huge finite input (1e155 and beyond) neither
+    overflows nor hangs. When ``H`` carries a large common offset (``‖h_0‖² >
+    16 max ‖h − h_0‖²``), the offset is split off exactly (see
+    ``_Distances``): the rounding error of each D² is then about
+    ``(K + d)·ε`` times the squared size of the gradients' spread, not of
+    their offset (features offset by 1e7 give the dense oracle's picks);
+    otherwise the plain factored form has that bound up to a factor 25.
+
+    Cost O(n(K + d)) per pick, O(n_select·n(K + d)) in all; memory O(n(K + d))
+    (plus one centred copy of ``H`` when it carries an offset).
 
     References
     ----------
