@@ -69,6 +69,10 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator):
     _tasks = frozenset({"classification", "regression"})
     _needs_adapter = True
     _needs_labeled = False
+    # What device="auto" means here: None resolves it (torch on a visible GPU);
+    # "numpy" for strategies whose per-row work is too small for a GPU to pay
+    # off, which then never import torch.
+    _auto_device = None
 
     def __init__(self, estimator, *, random_state=None, device="auto"):
         self.estimator = estimator
@@ -136,9 +140,13 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator):
         X_pool = self._validate_pool(X_pool)
         batch_size = check_batch_size(batch_size, _num_samples(X_pool))
         rng = check_random_state(self.random_state)
-        backend = resolve_backend(self.device, type(self).__name__)
+        backend = self._backend()
         indices = self._select(X_pool, batch_size, rng, backend)
         return np.asarray(backend.to_numpy(indices), dtype=np.int64)
+
+    def _backend(self):
+        device = self._auto_device if self.device == "auto" and self._auto_device else self.device
+        return resolve_backend(device, type(self).__name__)
 
     @abstractmethod
     def _select(self, X_pool, batch_size, rng, backend):

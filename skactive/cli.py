@@ -1,7 +1,9 @@
 """The ``skactive`` command.
 
-``skactive compare`` simulates batch active learning with several strategies
-and reports the papers' statistics (:mod:`skactive.experiments`).
+``skactive select`` picks the rows of your own pool file to label next and
+says what the stopping rules think; ``skactive compare`` simulates batch
+active learning with several strategies and reports the papers' statistics
+(:mod:`skactive.experiments`).
 
 Errors in the options or the data end the command with one line on stderr
 and a non-zero exit status (2 for a bad option, 1 otherwise).
@@ -11,7 +13,7 @@ import argparse
 import sys
 
 from .exceptions import CommandError, UsageError
-from .experiments import _compare
+from .experiments import _compare, _select
 
 __all__ = ["main"]
 
@@ -26,6 +28,7 @@ def _build_parser():
     parser = _Parser(prog="skactive", description="Batch active learning for scikit-learn.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     _compare.add_parser(commands)
+    _select.add_parser(commands)
     return parser
 
 

@@ -2,6 +2,7 @@ import re
 
 import numpy as np
 import pytest
+from sklearn.datasets import make_classification
 from sklearn.datasets import make_regression as make_regression_data
 
 from skactive.backends import backend_from_array, check_device, resolve_backend
@@ -55,6 +56,25 @@ def test_numpy_and_torch_cpu_pick_the_same_rows(name):
         for device in ("numpy", "cpu")
     ]
     assert picks[1].dtype == np.int64
+    assert np.array_equal(*picks)
+
+
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        ("BADGE", {"init": "random"}),
+        ("BAIT", {"oversample": 1}),
+        ("BAIT", {"fisher": "identity", "lam": 0.1}),
+        ("BAIT", {"oversample": 3}),
+    ],
+)
+def test_numpy_and_torch_cpu_agree_for_every_option(name, params):
+    pytest.importorskip("torch")
+    X, y = make_classification(250, 6, n_informative=4, n_classes=4, random_state=1)
+    picks = [
+        make(name, random_state=2, device=device, **params).fit(X[:30], y[:30]).query(X[30:], 15)
+        for device in ("numpy", "cpu")
+    ]
     assert np.array_equal(*picks)
 
 

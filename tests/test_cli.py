@@ -76,7 +76,7 @@ def test_compare_on_an_npz_file_regression(tmp_path):
         (["compare", "--frobnicate"], "unrecognized arguments", 2),
         (["compare", "--data", "missing.npz"], "does not exist", 1),
         (["compare", "--data", "garbage.npz"], "not a .npz archive", 1),
-        (["compare", "--strategies", "random,oracle"], "unknown strategy 'oracle'", 1),
+        (["compare", "--strategies", "random,oracle"], "unknown strategy 'oracle'", 2),
     ],
 )
 def test_errors_are_one_line_without_traceback(tmp_path, args, expected, status):

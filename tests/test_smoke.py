@@ -43,3 +43,22 @@ def test_core_does_not_import_the_experiment_layer():
         "assert not any(m.startswith('skactive.experiments') for m in sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_auto_device_never_imports_torch_for_host_only_strategies():
+    # Random and uncertainty sampling do too little per row for a GPU to pay
+    # off; resolving "auto" would import torch (seconds) for nothing.
+    code = """
+import sys
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from skactive import EntropySampling, LeastConfidence, MarginSampling, RandomSampling
+X = np.random.RandomState(0).normal(size=(30, 3))
+y = np.arange(30) % 2
+for cls in (RandomSampling, MarginSampling, EntropySampling, LeastConfidence):
+    al = cls(LogisticRegression(), random_state=0).fit(X[:10], y[:10])
+    assert len(al.query(X[10:], batch_size=4)) == 4
+MarginSampling(LogisticRegression()).fit(X, y).score_pool(X)
+assert "torch" not in sys.modules, "torch imported"
+"""
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -37,6 +37,12 @@ MODULES = [
         "registry. See :ref:`adapters`.",
     ),
     (
+        "skactive.stopping",
+        "Stopping rules",
+        "When to stop labelling: stabilising predictions, pool uncertainty, a label "
+        "budget. See :ref:`stopping`.",
+    ),
+    (
         "skactive.nn",
         "Neural networks (skorch)",
         "The papers' training setup for skorch nets. Needs the ``skorch`` extra. "

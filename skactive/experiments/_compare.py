@@ -9,7 +9,6 @@ the pairwise penalty matrix and the normalised-error CDF (PNG) to a folder.
 :mod:`skactive.cli` owns the program, its exit codes and its error lines.
 """
 
-import importlib
 import os
 import sys
 import time
@@ -19,23 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import CommandError, UsageError
+from ._choices import MODELS, STRATEGY_ALIASES, make_model, strategy_class
 
-#: Short names accepted by ``--strategies``, mapped to classes of ``skactive``.
-STRATEGY_ALIASES = {
-    "random": "RandomSampling",
-    "margin": "MarginSampling",
-    "entropy": "EntropySampling",
-    "confidence": "LeastConfidence",
-    "coreset": "CoreSet",
-    "badge": "BADGE",
-    "bait": "BAIT",
-}
 DEFAULT_STRATEGIES = {
     "classification": ["random", "margin", "badge", "bait"],
     "regression": ["random", "coreset", "bait"],
 }
-MODELS = ("logistic", "ridge", "mlp", "skorch-mlp")
-_MODEL_TASKS = {"logistic": {"classification"}, "ridge": {"regression"}}
 
 
 def add_parser(commands):
@@ -143,45 +131,6 @@ def _load_openml(spec, task):
     return {"X": X, "y": y, "X_test": X_test, "y_test": y_test, "task": task}
 
 
-def _make_model(name, task, n_features, n_outputs, device, seed):
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    if task not in _MODEL_TASKS.get(name, {task}):
-        other = "ridge" if task == "regression" else "logistic"
-        raise CommandError(f"--model {name} does not do {task}; use --model {other} or mlp.")
-    if name == "logistic":
-        from sklearn.linear_model import LogisticRegression
-
-        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-    if name == "ridge":
-        from sklearn.linear_model import Ridge
-
-        return make_pipeline(StandardScaler(), Ridge())
-    if name == "mlp":
-        from sklearn.neural_network import MLPClassifier, MLPRegressor
-
-        cls = MLPClassifier if task == "classification" else MLPRegressor
-        return make_pipeline(StandardScaler(), cls(hidden_layer_sizes=(128,), max_iter=500))
-    return _make_skorch_mlp(task, n_features, n_outputs, device, seed)
-
-
-def _make_skorch_mlp(task, n_features, n_outputs, device, seed):
-    try:
-        nn = importlib.import_module("skactive.nn")
-        factory = nn.make_paper_mlp if task == "classification" else nn.make_paper_mlp_regressor
-    except (ImportError, AttributeError) as exc:
-        raise CommandError(
-            "--model skorch-mlp needs torch, skorch and skactive.nn.make_paper_mlp, "
-            f"which are not available here ({exc})."
-        ) from None
-    if device in ("auto", "numpy"):
-        import torch
-
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    return factory(n_features, n_outputs, device=device, random_state=seed)
-
-
 def _skorch_arrays(data, task):
     """skorch wants float32 inputs, int64 labels 0..K-1 and 2-D regression targets."""
     for key in ("X", "X_test"):
@@ -202,22 +151,17 @@ def _resolve_strategies(spec, task):
 
     names = DEFAULT_STRATEGIES[task] if spec is None else [s for s in spec.split(",") if s]
     if not names:
-        raise CommandError("--strategies is empty; name at least one strategy.")
+        raise UsageError("argument --strategies: empty; name at least one strategy.")
     resolved = {}
     for name in names:
-        cls_name = STRATEGY_ALIASES.get(name.lower(), name)
-        cls = getattr(skactive, cls_name, None)
-        if isinstance(cls, type) and issubclass(cls, skactive.BaseQueryStrategy):
-            resolved[cls_name] = cls
+        cls = strategy_class(name)
+        if cls is not None:
+            resolved[cls.__name__] = cls
         elif spec is None:
-            print(
-                f"skactive: note: {cls_name} is not in this skactive yet; skipped.", file=sys.stderr
-            )
-        elif name.lower() in STRATEGY_ALIASES:
-            raise CommandError(f"--strategies: {cls_name} is not available in this skactive.")
+            print(f"skactive: note: {name} is not in this skactive yet; skipped.", file=sys.stderr)
         else:
-            raise CommandError(
-                f"--strategies: unknown strategy {name!r}; choose from "
+            raise UsageError(
+                f"argument --strategies: unknown strategy {name!r}; choose from "
                 f"{', '.join(STRATEGY_ALIASES)} or a strategy class of skactive."
             )
     if "RandomSampling" not in resolved:
@@ -308,7 +252,7 @@ def run(args):
         n_outputs = y_all.reshape(len(y_all), -1).shape[1]
     if model_name == "skorch-mlp":
         data = _skorch_arrays(data, task)
-    model = _make_model(model_name, task, data["X"].shape[1], n_outputs, args.device, args.seed)
+    model = make_model(model_name, task, data["X"].shape[1], n_outputs, args.device, args.seed)
     classes = _resolve_strategies(args.strategies, task)
     strategies = {name: cls(model, device=args.device) for name, cls in classes.items()}
     setting = f"{Path(args.data).stem}/B={args.batch_size}/{model_name}"

@@ -8,6 +8,7 @@ several strategies and repeats (optionally in parallel) and returns a
 :mod:`skactive.experiments.plotting`. Results are saved as JSON, never pickled.
 """
 
+import copy
 import json
 import numbers
 import time
@@ -63,6 +64,9 @@ class ActiveLearningResult:
         initial set, which is what makes the paired tests paired.
     info : dict or None, default=None
         Other JSON-serialisable facts about the run.
+    stopped_at : dict of str to int or None, default=None
+        For each stopping rule watched during the run, the number of labels
+        at the first round where it said stop (None if it never did).
 
     Examples
     --------
@@ -88,6 +92,7 @@ class ActiveLearningResult:
         setting=None,
         repeat=None,
         info=None,
+        stopped_at=None,
     ):
         self.strategy = str(strategy)
         self.n_labels = np.asarray(n_labels, dtype=np.int64)
@@ -99,6 +104,7 @@ class ActiveLearningResult:
         self.setting = setting
         self.repeat = repeat
         self.info = dict(info or {})
+        self.stopped_at = dict(stopped_at or {})
         n = len(self.n_labels)
         lengths = [len(self.scores), len(self.query_time), len(self.fit_time), len(self.selected)]
         if any(m != n for m in lengths):
@@ -125,6 +131,7 @@ class ActiveLearningResult:
             "setting": self.setting,
             "repeat": self.repeat,
             "info": self.info,
+            "stopped_at": self.stopped_at,
         }
 
     @classmethod
@@ -369,6 +376,7 @@ def active_learning_curve(
     budget=None,
     scoring=None,
     random_state=None,
+    stopping=None,
     progress=True,
 ):
     """Simulate batch active learning with one strategy and record its learning curve.
@@ -410,6 +418,11 @@ def active_learning_curve(
         Seeds the initial draw and every ``random_state`` parameter of the
         strategy and its estimator left at None. An int makes the run
         reproducible (for models whose randomness those parameters control).
+    stopping : stopping rule, list or dict of them, default=None
+        Rules of :mod:`skactive.stopping` to watch (a dict names them; a
+        list names them by class). Each is checked after every fit, on the
+        rows not yet labelled; the run does not stop early, but the result's
+        ``stopped_at`` records when each rule would have stopped it.
     progress : bool, default=True
         Show a tqdm progress bar over the rounds (when tqdm is installed).
 
@@ -417,7 +430,7 @@ def active_learning_curve(
     -------
     result : ActiveLearningResult
         Labels used, test score, query and fit seconds and selected rows per
-        round, round 0 being the initial fit.
+        round, round 0 being the initial fit; ``stopped_at`` for the rules.
 
     Raises
     ------
@@ -433,6 +446,9 @@ def active_learning_curve(
     others, whereas the papers' networks always have one output per class.
     A classifier cannot be fit on a single class, so if the draw holds only
     one class, its last row is swapped for a random row of another class.
+
+    ``query_time`` measures the work of each query, not one-time start-up
+    costs: before round 1 a copy of the strategy queries a few rows untimed.
 
     Examples
     --------
@@ -473,6 +489,8 @@ def active_learning_curve(
 
     record = {"n_labels": [], "scores": [], "query_time": [], "fit_time": []}
     selected = [np.array(labeled, dtype=np.int64)]
+    rules = _fresh_rules(stopping)
+    stopped_at = dict.fromkeys(rules)
 
     def fit_and_score(query_seconds):
         t0 = time.perf_counter()
@@ -481,16 +499,26 @@ def active_learning_curve(
         record["query_time"].append(query_seconds)
         record["n_labels"].append(len(labeled))
         record["scores"].append(float(scorer(strategy, X_test, y_test)))
+        for name, rule in rules.items():
+            says_stop = rule.check(strategy, X_pool=X[~is_labeled], n_labels=len(labeled))
+            if says_stop and stopped_at[name] is None:
+                stopped_at[name] = len(labeled)
 
     bar = _progress_bar(rounds, type(strategy).__name__, progress)
     try:
         fit_and_score(0.0)
+        if rounds:
+            _warm_up(strategy, X[~is_labeled], batch_size)
         for _ in range(rounds):
             pool = np.flatnonzero(~is_labeled)
             t0 = time.perf_counter()
             picks = strategy.query(X[pool], batch_size=batch_size)
             query_seconds = time.perf_counter() - t0
             new = pool[np.asarray(picks, dtype=np.int64)]
+            # Reveal the batch's labels: the one place per round where they
+            # reach the strategy (strategies that learn from them have tell).
+            if hasattr(strategy, "tell"):
+                strategy.tell(y[new])
             is_labeled[new] = True
             labeled.extend(new.tolist())
             selected.append(new)
@@ -506,22 +534,42 @@ def active_learning_curve(
         selected=selected,
         scoring=scoring_name,
         info={"initial_size": initial_size, "batch_size": batch_size},
+        stopped_at=stopped_at,
         **record,
     )
 
 
-def _strategy_dict(strategies):
-    if isinstance(strategies, dict):
-        return dict(strategies)
+def _named(objects, what):
+    """``{name: object}`` from a dict, or from a list named by class."""
+    if isinstance(objects, dict):
+        return dict(objects)
     named = {}
-    for strategy in strategies:
-        name = type(strategy).__name__
+    for obj in objects:
+        name = type(obj).__name__
         if name in named:
-            raise ValueError(
-                f"strategies holds two {name} instances; pass a dict to name them apart."
-            )
-        named[name] = strategy
+            raise ValueError(f"{what} holds two {name} instances; pass a dict to name them apart.")
+        named[name] = obj
     return named
+
+
+def _fresh_rules(stopping):
+    """Unfitted copies of the stopping rules, by name (a run must not share their state)."""
+    if stopping is None:
+        return {}
+    if hasattr(stopping, "check"):
+        stopping = [stopping]
+    return {name: clone(rule) for name, rule in _named(stopping, "stopping").items()}
+
+
+def _warm_up(strategy, X_pool, batch_size):
+    """Query a copy of ``strategy`` once, untimed, on a few rows.
+
+    One-time costs (imports, a GPU's context, compiled kernels) then fall
+    here and not on round 1's query time; the copy leaves the strategy's
+    random state where it was.
+    """
+    n = min(X_pool.shape[0], 2 * batch_size)
+    copy.deepcopy(strategy).query(X_pool[:n], batch_size=min(batch_size, n))
 
 
 def _one_run(name, strategy, repeat, seed, setting, data, kwargs):
@@ -546,6 +594,7 @@ def compare_strategies(
     scoring=None,
     setting=None,
     random_state=None,
+    stopping=None,
     n_jobs=None,
     progress=True,
 ):
@@ -579,6 +628,8 @@ def compare_strategies(
     random_state : int, RandomState instance or None, default=None
         Seeds the per-repeat seeds. An int makes the whole comparison
         reproducible.
+    stopping : stopping rule, list or dict of them, default=None
+        Rules to watch in every run (see :func:`active_learning_curve`).
     n_jobs : int, default=None
         Runs executed in parallel by joblib; None means 1 unless in a
         ``joblib.parallel_config`` context, -1 means all cores.
@@ -604,7 +655,7 @@ def compare_strategies(
     >>> col.strategies, len(col)
     (['RandomSampling', 'MarginSampling'], 4)
     """
-    named = _strategy_dict(strategies)
+    named = _named(strategies, "strategies")
     if not named:
         raise ValueError("strategies should hold at least one strategy.")
     n_repeats = _check_int(n_repeats, "n_repeats", 1)
@@ -616,6 +667,7 @@ def compare_strategies(
         n_rounds=n_rounds,
         budget=budget,
         scoring=scoring,
+        stopping=stopping,
     )
     jobs = [
         delayed(_one_run)(name, strategy, r, seeds[r], setting, data, kwargs)

@@ -38,6 +38,7 @@ class RandomSampling(BaseQueryStrategy):
     """
 
     _needs_adapter = False
+    _auto_device = "numpy"
 
     def _select(self, X_pool, batch_size, rng, backend):
         # A permutation's head, as the reference code draws it. _num_samples:

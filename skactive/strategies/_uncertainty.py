@@ -2,7 +2,6 @@
 
 from sklearn.utils.validation import check_is_fitted
 
-from ..backends import resolve_backend
 from ..base import BaseQueryStrategy
 from ..kernels._uncertainty import _entropy, _least_confidence, _margin, _top_k
 
@@ -12,6 +11,7 @@ class _UncertaintySampling(BaseQueryStrategy):
 
     _tasks = frozenset({"classification"})
     _score = None
+    _auto_device = "numpy"
 
     def score_pool(self, X_pool):
         """Per-row uncertainty of ``X_pool`` (higher = more informative).
@@ -26,7 +26,7 @@ class _UncertaintySampling(BaseQueryStrategy):
         """
         check_is_fitted(self)
         X_pool = self._validate_pool(X_pool)
-        backend = resolve_backend(self.device, type(self).__name__)
+        backend = self._backend()
         return backend.to_numpy(type(self)._score(self._pool_proba(X_pool, backend)))
 
     def _select(self, X_pool, batch_size, rng, backend):
@@ -46,7 +46,9 @@ _DOC = """{summary}
     random_state : int, RandomState instance or None, default=None
         Unused (the strategy is deterministic); kept for a uniform interface.
     device : str, default="auto"
-        Backend for the scoring, as in :class:`BADGE`.
+        Backend for the scoring, as in :class:`BADGE`, except that ``"auto"``
+        means numpy: the scores are too cheap for a GPU to pay off, and torch
+        is then never imported.
 
     Attributes
     ----------
