@@ -6,10 +6,13 @@ labelled set, then ``query`` the rows of an unlabelled pool to label next.
 
 from .base import BaseQueryStrategy
 from .strategies import (
+    ALBL,
     BADGE,
     BAIT,
+    KDPP,
     CoreSet,
     EntropySampling,
+    GreedyLogDet,
     LeastConfidence,
     MarginSampling,
     RandomSampling,
@@ -18,11 +21,14 @@ from .strategies import (
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ALBL",
     "BADGE",
     "BAIT",
     "BaseQueryStrategy",
     "CoreSet",
     "EntropySampling",
+    "GreedyLogDet",
+    "KDPP",
     "LeastConfidence",
     "MarginSampling",
     "RandomSampling",

@@ -104,6 +104,16 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator):
                 f"{type(self.estimator).__name__} is a regressor."
             )
         self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
+        self._attach(X)
+        return self
+
+    def _attach(self, X):
+        """Set up around the fitted ``estimator_``: adapter, task check, labelled outputs.
+
+        :class:`~skactive.ALBL` calls it on its arms, which share its fitted
+        estimator instead of fitting their own.
+        """
+        name = type(self).__name__
         try:
             self.adapter_ = get_adapter(self.estimator_)
         except UnsupportedEstimatorError:
@@ -119,7 +129,6 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator):
             # One forward pass over the labelled rows per fit, not per query;
             # kept on the host (the labelled set is small) and moved at query time.
             self._labeled_outputs = self._outputs(X, resolve_backend("numpy"))
-        return self
 
     def query(self, X_pool, batch_size=1):
         """Pick the rows of ``X_pool`` to label next.
@@ -142,7 +151,55 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         backend = self._backend()
         indices = self._select(X_pool, batch_size, rng, backend)
-        return np.asarray(backend.to_numpy(indices), dtype=np.int64)
+        indices = np.asarray(backend.to_numpy(indices), dtype=np.int64)
+        self._last_query_size = len(indices)
+        return indices
+
+    def tell(self, y_queried):
+        """Report the labels of the rows the last :meth:`query` returned.
+
+        Call it once per round, after labelling the batch and before the next
+        :meth:`query` (before or after refitting with :meth:`fit`). Strategies
+        that learn across rounds (:class:`~skactive.ALBL`) use the labels;
+        for the others it only checks that the labels match the last query.
+
+        Parameters
+        ----------
+        y_queried : array-like of shape (batch_size,) or (batch_size, n_outputs)
+            Labels of the rows the last :meth:`query` returned, in the order
+            it returned them.
+
+        Returns
+        -------
+        self : object
+            The strategy.
+
+        Raises
+        ------
+        ValueError
+            If :meth:`query` was never called or ``y_queried`` does not have
+            one label per row it returned.
+        """
+        check_is_fitted(self)
+        y_queried = check_array(
+            y_queried, input_name="y_queried", ensure_2d=False, dtype=None, ensure_min_samples=0
+        )
+        expected = getattr(self, "_last_query_size", None)
+        if expected is None:
+            raise ValueError(
+                f"tell was called without a new query; {type(self).__name__} has no untold batch."
+            )
+        if _num_samples(y_queried) != expected:
+            raise ValueError(
+                f"y_queried has {_num_samples(y_queried)} labels, but the last query "
+                f"returned {expected} rows."
+            )
+        self._tell(y_queried)
+        self._last_query_size = None  # each batch is told once
+        return self
+
+    def _tell(self, y_queried):
+        """Use the validated labels of the last batch (nothing by default)."""
 
     def _backend(self):
         device = self._auto_device if self.device == "auto" and self._auto_device else self.device

@@ -17,10 +17,20 @@ CLASSIFICATION = [
     "CoreSet",
     "BADGE",
     "BAIT",
+    "KDPP",
+    "GreedyLogDet",
+    "ALBL",
 ]
-REGRESSION = ["RandomSampling", "CoreSet", "BAIT"]
+REGRESSION = ["RandomSampling", "CoreSet", "BAIT", "GreedyLogDet"]
 # Same pool, same batch, whatever the random_state.
-DETERMINISTIC = ["LeastConfidence", "MarginSampling", "EntropySampling", "CoreSet", "BAIT"]
+DETERMINISTIC = [
+    "LeastConfidence",
+    "MarginSampling",
+    "EntropySampling",
+    "CoreSet",
+    "BAIT",
+    "GreedyLogDet",
+]
 
 
 def make(name, estimator=None, **params):

@@ -92,7 +92,7 @@ def test_numpy_and_torch_cpu_pick_the_same_rows_for_regression(name, n_targets):
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("name", ["MarginSampling", "CoreSet"])
+@pytest.mark.parametrize("name", ["MarginSampling", "CoreSet", "KDPP", "GreedyLogDet"])
 def test_cuda_picks_equal_numpy(name):
     rs = np.random.RandomState(0)
     X = rs.randn(500, 6)

@@ -8,7 +8,7 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.linear_model import LogisticRegression, Ridge
 from threadpoolctl import threadpool_limits
 
-from skactive import CoreSet, MarginSampling, RandomSampling
+from skactive import ALBL, CoreSet, MarginSampling, RandomSampling
 from skactive.experiments.simulation import (
     ActiveLearningResult,
     ResultCollection,
@@ -251,3 +251,30 @@ def test_compare_strategies_names_from_classes(clf_data):
         compare_strategies(
             [MarginSampling(lr), MarginSampling(lr)], *clf_data, initial_size=10, batch_size=5
         )
+
+
+class _Recorder(MarginSampling):
+    """MarginSampling that records what ``tell`` receives (class attribute: the loop clones)."""
+
+    told = []
+
+    def _tell(self, y_queried):
+        type(self).told.append(np.asarray(y_queried).copy())
+
+
+def test_loop_tells_each_batch_its_labels(clf_data):
+    _Recorder.told = []
+    res = _curve(clf_data, _Recorder(LogisticRegression()), random_state=0)
+    y = clf_data[1]
+    assert len(_Recorder.told) == 4
+    for batch, told in zip(res.selected[1:], _Recorder.told, strict=True):
+        np.testing.assert_array_equal(told, y[batch])
+
+
+def test_albl_learns_across_the_rounds_and_records_its_arms(clf_data):
+    a = _curve(clf_data, ALBL(LogisticRegression()), random_state=4, n_rounds=5)
+    b = _curve(clf_data, ALBL(LogisticRegression()), random_state=4, n_rounds=5)
+    assert len(a.info["arm_history"]) == 5 and set(a.info["arm_history"]) <= {0, 1, 2}
+    assert a.info["arm_history"] == b.info["arm_history"]
+    for sa, sb in zip(a.selected, b.selected, strict=True):
+        np.testing.assert_array_equal(sa, sb)

@@ -12,10 +12,13 @@ import pytest
 from sklearn.linear_model import LogisticRegression, Ridge
 
 from skactive import (
+    ALBL,
     BADGE,
     BAIT,
+    KDPP,
     CoreSet,
     EntropySampling,
+    GreedyLogDet,
     LeastConfidence,
     MarginSampling,
     RandomSampling,
@@ -24,8 +27,10 @@ from skactive.kernels import (
     bait_select,
     entropy_scores,
     kcenter_greedy,
+    kdpp_select,
     kmeanspp_select,
     least_confidence_scores,
+    logdet_select,
     margin_scores,
     top_k,
 )
@@ -108,6 +113,35 @@ def test_bait_kernel_on_tensors(pool, oversample, fisher, task):
     assert got == want
 
 
+@pytest.mark.parametrize("init", ["kmeans++", "random"])
+def test_kdpp_kernel_on_tensors(pool, init):
+    H, P = pool
+    A = P - np.eye(3)[P.argmax(axis=1)]
+    want = kdpp_select(A, H, 6, init=init, n_steps=40, random_state=4)
+    A_t, H_t = as_device(A), as_device(H)
+    with strict_device():
+        got = kdpp_select(A_t, H_t, 6, init=init, n_steps=40, random_state=4, device="cpu")
+    assert got == want
+
+
+@pytest.mark.parametrize(
+    "task, embedding",
+    [("classification", "fisher"), ("classification", "gradient"), ("regression", "fisher")],
+)
+def test_logdet_kernel_on_tensors(pool, task, embedding):
+    H, P = pool
+    P = P if task == "classification" else None
+    kw = {"embedding": embedding, "H_labeled": H[:6] * 0.5}
+    if P is not None:
+        kw["P_labeled"] = P[:6]
+    want = logdet_select(H, P, 5, **kw)
+    kw_t = {k: as_device(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+    H_t, P_t = as_device(H), None if P is None else as_device(P)
+    with strict_device():
+        got = logdet_select(H_t, P_t, 5, device="cpu", **kw_t)
+    assert got == want
+
+
 @pytest.mark.parametrize(
     "score", [least_confidence_scores, margin_scores, entropy_scores], ids=lambda f: f.__name__
 )
@@ -143,12 +177,18 @@ _CLASSIFICATION = [
     MarginSampling(LogisticRegression()),
     EntropySampling(LogisticRegression()),
     RandomSampling(LogisticRegression(), random_state=2),
+    KDPP(LogisticRegression(), random_state=1),
+    KDPP(LogisticRegression(), init="random", random_state=1),
+    GreedyLogDet(LogisticRegression()),
+    GreedyLogDet(LogisticRegression(), embedding="gradient"),
+    ALBL(LogisticRegression(), strategies=[BADGE, CoreSet, BAIT], random_state=1),
 ]
 _REGRESSION = [
     BAIT(Ridge(), oversample=1),
     BAIT(Ridge(), oversample=2),
     BAIT(Ridge(), fisher="identity"),
     CoreSet(Ridge()),
+    GreedyLogDet(Ridge()),
 ]
 
 

@@ -16,6 +16,9 @@ STRATEGY_ALIASES = {
     "coreset": "CoreSet",
     "badge": "BADGE",
     "bait": "BAIT",
+    "albl": "ALBL",
+    "kdpp": "KDPP",
+    "logdet": "GreedyLogDet",
 }
 MODELS = ("logistic", "ridge", "mlp", "skorch-mlp")
 _MODEL_TASKS = {"logistic": {"classification"}, "ridge": {"regression"}}

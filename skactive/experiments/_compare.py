@@ -47,8 +47,9 @@ def add_parser(commands):
     )
     cmp.add_argument(
         "--strategies",
-        help="comma-separated: random, margin, entropy, confidence, coreset, badge, bait or "
-        "class names of skactive (default: random,margin,badge,bait; for regression "
+        help="comma-separated: random, margin, entropy, confidence, coreset, badge, bait, "
+        "albl, kdpp, logdet (GreedyLogDet on the Fisher) or class names of skactive "
+        "(default: random,margin,badge,bait; for regression "
         "random,coreset,bait)",
     )
     cmp.add_argument("--initial-size", type=int, default=20, help="initial labels (default 20)")

@@ -384,7 +384,8 @@ def active_learning_curve(
     The protocol of the BADGE and BAIT papers: draw ``initial_size`` rows of
     ``X`` uniformly at random and fit; then, each round, ``query`` a batch of
     ``batch_size`` rows from the rows not yet labelled, reveal their labels
-    from ``y``, refit the model from scratch on all labelled rows (the
+    from ``y`` (and report them with the strategy's ``tell``, from which
+    :class:`~skactive.ALBL` learns), refit the model from scratch on all labelled rows (the
     strategy's ``fit`` clones its estimator) and score it on the test set.
 
     Parameters
@@ -516,7 +517,8 @@ def active_learning_curve(
             query_seconds = time.perf_counter() - t0
             new = pool[np.asarray(picks, dtype=np.int64)]
             # Reveal the batch's labels: the one place per round where they
-            # reach the strategy (strategies that learn from them have tell).
+            # reach the strategy (ALBL learns from them; for the others tell
+            # only checks the batch).
             if hasattr(strategy, "tell"):
                 strategy.tell(y[new])
             is_labeled[new] = True
@@ -529,11 +531,14 @@ def active_learning_curve(
     finally:
         if bar is not None:
             bar.close()
+    info = {"initial_size": initial_size, "batch_size": batch_size}
+    if hasattr(strategy, "arm_history_"):  # ALBL: which arm picked each batch
+        info["arm_history"] = [int(a) for a in strategy.arm_history_]
     return ActiveLearningResult(
         type(strategy).__name__,
         selected=selected,
         scoring=scoring_name,
-        info={"initial_size": initial_size, "batch_size": batch_size},
+        info=info,
         stopped_at=stopped_at,
         **record,
     )

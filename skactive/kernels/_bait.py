@@ -488,7 +488,7 @@ def _backward(state, picks, n_keep):
         return list(picks)
     state = state.restrict(picks)
     kept = list(picks)
-    while len(kept) > n_keep:
+    for _ in range(len(kept) - n_keep):  # one removal per pass: a bounded loop
         j = int(state.xp.argmin(state.scores()))
         state.commit(j, drop=True)
         kept.pop(j)
