@@ -11,6 +11,12 @@ pick the same rows.
 The numpy kernel pins BLAS to one thread itself (see ``_one_blas_thread``);
 torch CPU rows use torch's own threads with ``OMP_WAIT_POLICY=PASSIVE``.
 
+Since issue 13 each case also runs the kernel as it was before (``_bait_old.py``,
+main at 671b771) in the same process, so the speed-up is a same-run ratio on a
+shared machine, and the new kernel with one worker thread (``n_jobs=1``) next
+to every CPU. ``wide`` is BAIT with a ``LogisticRegression`` on raw 784-pixel
+MNIST (Kd = 7,850: the low-rank form of ``M⁻¹``), which needs ``SKACTIVE_DATA``.
+
 Run ``python benchmarks/bench_bait.py`` (``--quick`` for a smoke run). The
 table is printed and written to ``benchmarks/results/bait.json``.
 """
@@ -26,14 +32,16 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _bait_old
 from _harness import measure, print_table, write_json
 
 from skactive.kernels._bait import _bait_select
+from skactive.kernels._parallel import cpu_count
 
 # name: (n, K or None for regression, d, B, L, target seconds, target MB, repeats)
 FULL = {
-    "cls-3k": (3000, 10, 64, 50, 100, 2.0, None, 3),
-    "cls-20k": (20_000, 10, 128, 100, 100, 30.0, 1536.0, 3),
+    "cls-3k": (3000, 10, 64, 50, 100, 0.6, None, 3),
+    "cls-20k": (20_000, 10, 128, 100, 100, 6.0, 1536.0, 3),
     "reg-50k": (50_000, None, 128, 500, 100, 15.0, None, 3),
     "dense": (1000, 10, 32, 20, 50, None, None, 3),
 }
@@ -123,9 +131,78 @@ def _row(case, backend, size, res, target_s=None, target_mb=None, note=""):
     }  # fmt: skip
 
 
-def _kernel(H, P, H_lab, P_lab, B, xp, convert=lambda a: a):
+def _kernel(H, P, H_lab, P_lab, B, xp, convert=lambda a: a, fn=_bait_select, **kw):
     args = [None if a is None else convert(a) for a in (H, P, H_lab, P_lab)]
-    return lambda: _bait_select(args[0], args[1], B, args[2], args[3], 1.0, 2, "pool", xp)
+    return lambda: fn(args[0], args[1], B, args[2], args[3], 1.0, 2, "pool", xp, **kw)
+
+
+def bench_old_new(name, spec, old=True):
+    """The previous kernel, the new one on one thread and on every CPU: same run, same pool."""
+    n, K, d, B, L, target_s, target_mb, repeats = spec
+    size = (n, K, d, B, L)
+    H, P, H_lab, P_lab = make_problem(n, K, d, L)
+    cpus = cpu_count()
+    new = measure(_kernel(H, P, H_lab, P_lab, B, np, n_jobs=cpus), repeats=repeats)
+    one = measure(_kernel(H, P, H_lab, P_lab, B, np, n_jobs=1), repeats=repeats, memory=False)
+    rows = [
+        _row(name, f"numpy, {cpus} threads", size, new, target_s, target_mb),
+        _row(name, "numpy, 1 thread", size, one, note=_same(one, new)),
+    ]
+    if old:
+        before = measure(
+            _kernel(H, P, H_lab, P_lab, B, np, fn=_bait_old._bait_select), repeats=repeats
+        )
+        ratio = before["median_s"] / new["median_s"]
+        rows.append(
+            _row(
+                name,
+                "numpy, before (671b771)",
+                size,
+                before,
+                note=f"{ratio:.2g}x the new time; {_same(before, new)}",
+            )  # fmt: skip
+        )
+    return rows
+
+
+def _same(a, b):
+    return f"same picks: {a['result'] == b['result']}"
+
+
+def wide_problem(n, L=20, seed=0):
+    """Raw MNIST pixels (+ bias column) and a LogisticRegression fitted on L of them."""
+    from sklearn.linear_model import LogisticRegression
+
+    folder = os.environ.get("SKACTIVE_DATA")
+    if not folder:
+        return None
+    with np.load(os.path.join(folder, "mnist.npz")) as f:
+        X = f["X"][: n + L].astype(np.float64) / 255.0
+        y = f["y"][: n + L]
+    clf = LogisticRegression(max_iter=1000).fit(X[:L], y[:L])
+    H = np.hstack([X, np.ones((len(X), 1))])
+    P = clf.predict_proba(X)
+    return H[L:], P[L:], H[:L], P[:L]
+
+
+def bench_wide(sizes, old_up_to=0):
+    """BAIT with LogisticRegression on raw MNIST: pool n, 20 labelled, B = 10 (K = 10)."""
+    rows = []
+    for n, target_s in sizes:
+        problem = wide_problem(n)
+        if problem is None:
+            return [{"case": "wide", "note": "skipped: SKACTIVE_DATA not set"}]
+        H, P, H_lab, P_lab = problem
+        size = (n, 10, H.shape[1], 10, 20)
+        new = measure(_kernel(H, P, H_lab, P_lab, 10, np, n_jobs=cpu_count()), repeats=1)
+        rows.append(_row("wide (raw MNIST)", "numpy", size, new, target_s, None, "low-rank M⁻¹"))
+        if n <= old_up_to:
+            before = measure(
+                _kernel(H, P, H_lab, P_lab, 10, np, fn=_bait_old._bait_select), repeats=1
+            )
+            rows.append(_row("wide (raw MNIST)", "numpy, before (671b771)", size, before,
+                             note=_same(before, new)))  # fmt: skip
+    return rows
 
 
 def bench_case(name, spec, torch_too=False):
@@ -168,22 +245,26 @@ def _torch_available():
     return True
 
 
-def run(quick=False):
+def run(quick=False, old=True, wide_old=1000):
     """Benchmark rows (dicts), one per case and backend."""
     sizes = QUICK if quick else FULL
     torch_too = _torch_available()
-    rows = bench_case("cls-3k", sizes["cls-3k"], torch_too)
-    rows += bench_case("cls-20k", sizes["cls-20k"])
+    rows = bench_old_new("cls-3k", sizes["cls-3k"], old)
+    rows += bench_old_new("cls-20k", sizes["cls-20k"], old)
     rows += bench_case("reg-50k", sizes["reg-50k"], torch_too)
-    return rows + bench_dense(sizes["dense"])
+    rows += bench_dense(sizes["dense"])
+    # The pre-issue-13 kernel needs Kd×Kd matrices here (minutes even at n=300).
+    wide = [(300, None)] if quick else [(1000, 10.0), (5000, 30.0)]
+    return rows + bench_wide(wide, old_up_to=wide_old if old and not quick else 0)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     parser.add_argument("--out", default=RESULTS, help="JSON output path")
+    parser.add_argument("--no-old", action="store_true", help="skip the pre-issue-13 kernel")
     args = parser.parse_args(argv)
-    rows = run(quick=args.quick)
+    rows = run(quick=args.quick, old=not args.no_old)
     print_table(rows, COLUMNS)
     write_json(args.out, rows, quick=args.quick, load_avg=os.getloadavg())
 

@@ -8,14 +8,23 @@ k-center that reads the pool once per pick) and, at a smaller size, the authors'
 (an ``m × L`` distance matrix from ``pairwise_distances`` and a Python-level update loop).
 When scikit-activeml is installed, its Badge and CoreSet run on the same pools ("peers").
 
+Issue 13 adds two sections. ``threads``: every kernel at 1 and 2 threads (and, for the
+BLAS-bound BADGE and CoreSet, OpenBLAS's own default), on the machine as it is and with
+one other busy process started by this script, each time relative to the best setting
+in that condition. ``float32``: the opt-in float32 compute mode against float64, speed
+and how many picks differ.
+
 Usage::
 
     OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_kernels.py [--quick] [--only coreset]
 """
 
 import argparse
+import contextlib
 import os
+import subprocess
 import sys
+import time
 
 import numpy as np
 from sklearn.metrics import pairwise_distances
@@ -24,10 +33,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _harness import measure, print_table, write_json
 
+from skactive.kernels._bait import _bait_select
 from skactive.kernels._kcenter import _kcenter_greedy
+from skactive.kernels._kmeanspp import _gradient_factor, _kmeanspp_select
+from skactive.kernels._parallel import blas_threads
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "kernels.json")
 CORESET_COLUMNS = ["name", "n", "d", "B", "L", "median_s", "min_s", "peak_mb", "ratio", "note"]
+THREAD_COLUMNS = ["kernel", "size", "condition", "threads", "median_s", "ratio_to_best", "load"]
+THREAD_COLUMNS += ["default"]
+FLOAT32_COLUMNS = ["kernel", "size", "float64_s", "float32_s", "speedup", "picks_differ"]
 
 
 def coreset_reference(H, H_lab, B):
@@ -142,6 +157,110 @@ def bench_peers(quick=False, repeats=3):
     ]
 
 
+@contextlib.contextmanager
+def busy_process(on):
+    """One other process spinning on a core while the block runs (when ``on``)."""
+    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if on else None
+    try:
+        if proc is not None:
+            time.sleep(0.5)
+        yield
+    finally:
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+
+
+def _kernel_cases(quick):
+    """(name, size label, default threads, fn(threads, dtype) -> picks) for each kernel."""
+    rs = np.random.RandomState(0)
+    sizes = {
+        "badge": (4_000, 10, 64, 100) if quick else (50_000, 10, 128, 1000),
+        "coreset": (4_000, 64, 100, 100) if quick else (50_000, 512, 1000, 1000),
+        "bait": (1_000, 10, 32, 20, 50) if quick else (20_000, 10, 128, 100, 100),
+        "bait-3k": (600, 10, 16, 10, 20) if quick else (3_000, 10, 64, 50, 100),
+    }
+    n, K, d, B = sizes["badge"]
+    logits = 2.0 * rs.normal(size=(n, K))
+    P = np.exp(logits - logits.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    A, H = _gradient_factor(P, np), rs.normal(size=(n, d))
+
+    def badge(threads, dtype=np.float64):
+        with blas_threads(threads):
+            return _kmeanspp_select(
+                A.astype(dtype), H.astype(dtype), B, np.random.RandomState(0), np
+            )
+
+    nc, dc, Bc, Lc = sizes["coreset"]
+    Hc, Hl = rs.normal(size=(nc, dc)), rs.normal(size=(Lc, dc))
+
+    def coreset(threads, dtype=np.float64):
+        with blas_threads(threads):
+            return _kcenter_greedy(Hc.astype(dtype), Hl.astype(dtype), Bc, np)
+
+    import bench_bait
+
+    def bait_case(size):
+        nb, Kb, db, Bb, Lb = size
+        prob = bench_bait.make_problem(nb, Kb, db, Lb)
+
+        def bait(threads, dtype=np.float64):
+            Hb, Pb, Hbl, Pbl = (a.astype(dtype) for a in prob)
+            return _bait_select(Hb, Pb, Bb, Hbl, Pbl, 1.0, 2, "pool", np, n_jobs=threads)
+
+        return bait
+
+    return [
+        ("BADGE", "n={} K={} d={} B={}".format(*sizes["badge"]), 1, badge),
+        ("CoreSet", "n={} d={} B={} L={}".format(*sizes["coreset"]), 1, coreset),
+        ("BAIT", "n={} K={} d={} B={} L={}".format(*sizes["bait"]), 2, bait_case(sizes["bait"])),
+        ("BAIT", "n={} K={} d={} B={} L={}".format(*sizes["bait-3k"]), 2,
+         bait_case(sizes["bait-3k"])),
+    ]  # fmt: skip
+
+
+def bench_threads(quick=False, repeats=3):
+    """Each kernel at 1 and 2 threads (BADGE/CoreSet also OpenBLAS's default), idle and busy."""
+    rows = []
+    for name, size, default, fn in _kernel_cases(quick):
+        settings = [1, 2] + ([None] if name != "BAIT" else [])
+        for busy in (False, True):
+            with busy_process(busy):
+                times = {
+                    t: measure(lambda t=t, fn=fn: fn(t), repeats=repeats, memory=False)
+                    for t in settings
+                }
+            best = min(r["median_s"] for r in times.values())
+            for t, res in times.items():
+                rows.append({
+                    "kernel": name, "size": size,
+                    "condition": "1 busy process" if busy else "as is",
+                    "threads": "OpenBLAS default" if t is None else t, "median_s": res["median_s"],
+                    "ratio_to_best": res["median_s"] / best, "load": round(os.getloadavg()[0], 1),
+                    "default": t == default,
+                })  # fmt: skip
+    return rows
+
+
+def bench_float32(quick=False, repeats=3):
+    """The float32 compute mode against float64 (default threads): speed and pick changes."""
+    rows = []
+    for name, size, default, fn in _kernel_cases(quick):
+        r64 = measure(lambda fn=fn, t=default: fn(t), repeats=repeats, memory=False)
+        r32 = measure(lambda fn=fn, t=default: fn(t, np.float32), repeats=repeats, memory=False)
+        p64, p32 = r64["result"], r32["result"]
+        differ = len(set(p64) - set(p32))
+        order = sum(a != b for a, b in zip(p64, p32, strict=True))
+        rows.append({
+            "kernel": name, "size": size,
+            "float64_s": r64["median_s"], "float32_s": r32["median_s"],
+            "speedup": r64["median_s"] / r32["median_s"],
+            "picks_differ": f"{differ}/{len(p64)} rows ({order} positions)",
+        })  # fmt: skip
+    return rows
+
+
 def _row(name, n, d, B, L, res, ratio, note):
     return {
         "name": name,
@@ -162,13 +281,13 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
     parser.add_argument(
         "--only",
-        choices=["badge", "bait", "coreset", "peers"],
+        choices=["badge", "bait", "coreset", "peers", "threads", "float32"],
         action="append",
         help="run only these kernels (repeatable)",
     )
     parser.add_argument("--out", default=RESULTS, help="where to write the JSON")
     args = parser.parse_args(argv)
-    only = set(args.only or ["badge", "bait", "coreset", "peers"])
+    only = set(args.only or ["badge", "bait", "coreset", "peers", "threads", "float32"])
     sections = {}
     if "badge" in only:
         import bench_badge
@@ -182,6 +301,10 @@ def main(argv=None):
         sections["coreset"] = (bench_coreset(quick=args.quick), CORESET_COLUMNS)
     if "peers" in only:
         sections["peers"] = (bench_peers(quick=args.quick), CORESET_COLUMNS)
+    if "threads" in only:
+        sections["threads"] = (bench_threads(quick=args.quick), THREAD_COLUMNS)
+    if "float32" in only:
+        sections["float32"] = (bench_float32(quick=args.quick), FLOAT32_COLUMNS)
     all_rows = []
     for name, (rows, columns) in sections.items():
         print(f"\n## {name}")

@@ -11,7 +11,11 @@ selection time (embedding pass included).
 
 ``--embed-only`` instead fits the net once on the initial labels and times
 one query (forward pass over the pool + selection) per strategy, median of
-``--repeats`` runs, with the forward pass alone timed separately.
+``--repeats`` runs, with the forward pass alone timed separately. With
+``--compare-old``, BAIT's kernel as it was before issue 13
+(``benchmarks/_bait_old.py``) also runs once on the same embeddings, so the
+old and new figures come from the same run. ``--n-jobs`` and ``--dtype`` set
+the strategies' parameters of those names (BADGE, CoreSet, BAIT).
 
 Data: ``$SKACTIVE_DATA/mnist.npz`` (arrays ``X``, ``y``; see the shared data
 README). Examples::
@@ -87,6 +91,11 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--embed-only", action="store_true", help="time one query per strategy")
     p.add_argument("--repeats", type=int, default=3, help="timed queries in --embed-only")
+    p.add_argument(
+        "--compare-old", action="store_true", help="also time the pre-issue-13 BAIT kernel"
+    )
+    p.add_argument("--n-jobs", type=int, default=None, help="strategies' n_jobs")
+    p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     args = p.parse_args(argv)
     keys = [k.strip() for k in args.strategies.split(",") if k.strip()]
     unknown = sorted(set(keys) - set(STRATEGIES))
@@ -110,8 +119,11 @@ def make_strategy(key, args):
         batch_size=64,
         iterator_valid__batch_size=4096,  # inference: large batches, one pass
     )
+    params = {}
+    if key in ("badge", "coreset", "bait"):
+        params = {"n_jobs": args.n_jobs, "dtype": args.dtype}
     return getattr(skactive, STRATEGIES[key])(
-        net, random_state=args.seed, device=args.kernel_device
+        net, random_state=args.seed, device=args.kernel_device, **params
     )
 
 
@@ -192,6 +204,8 @@ def embed_only(data, initial, args):
             "query_times_s": [round(t, 3) for t in total],
             "embed_times_s": [round(t, 3) for t in embed],
         }
+        if key == "bait" and args.compare_old:
+            row.update(_old_bait(strategy, X_pool, args.batch_size, row["embed_median_s"]))
         rows.append(row)
         print(
             f"{key}: query (embed + select) median {row['query_median_s']:.2f}s "
@@ -199,6 +213,24 @@ def embed_only(data, initial, args):
             flush=True,
         )
     return rows
+
+
+def _old_bait(strategy, X_pool, batch_size, embed_s):
+    """The pre-issue-13 BAIT kernel on the same embeddings, once, plus the forward pass."""
+    import _bait_old
+
+    from skactive.backends import resolve_backend
+    from skactive.kernels._bait import _bait_select
+
+    host = resolve_backend("numpy")
+    H, P = strategy._outputs(X_pool, host)
+    H_lab, P_lab = strategy._labeled(host)
+    t0 = time.perf_counter()
+    old = _bait_old._bait_select(H, P, batch_size, H_lab, P_lab, 1.0, 2, "pool", np)
+    old_s = time.perf_counter() - t0
+    new = _bait_select(H, P, batch_size, H_lab, P_lab, 1.0, 2, "pool", np)
+    print(f"  bait before issue 13: select {old_s:.2f}s; same picks: {old == new}", flush=True)
+    return {"old_select_s": old_s, "old_query_s": old_s + embed_s, "old_same_picks": old == new}
 
 
 def main(argv=None):
@@ -220,6 +252,7 @@ def main(argv=None):
     if args.embed_only:
         rows = embed_only(data, initial, args)
         columns = ["strategy", "n_pool", "width", "B", "query_median_s", "embed_median_s"]
+        columns += ["old_query_s"] if args.compare_old else []
         print_table(rows, columns)
         write_json(os.path.join(RESULTS, "mnist_skorch_embed.json"), rows, **meta)
         return

@@ -175,7 +175,7 @@ def test_search_cv_delegates_to_best_estimator(search, clf_data):
 
 @pytest.mark.parametrize(
     "estimator",
-    [KNeighborsClassifier(n_neighbors=3), LinearSVC(), SGDClassifier(loss="hinge")],
+    [KNeighborsClassifier(n_neighbors=3), LinearSVC()],
     ids=lambda e: type(e).__name__,
 )
 def test_unsupported_estimator_error_says_what_to_do(estimator, clf_data):
@@ -186,6 +186,40 @@ def test_unsupported_estimator_error_says_what_to_do(estimator, clf_data):
         get_adapter(estimator)
     assert isinstance(exc.value, TypeError)
     assert "LogisticRegression" in str(exc.value) and "register_adapter" in str(exc.value)
+
+
+@pytest.mark.parametrize("loss", ["hinge", "perceptron"])
+def test_sgd_without_probabilities_names_the_losses_that_work(loss, clf_data):
+    sgd = SGDClassifier(loss=loss, random_state=0).fit(*clf_data)
+    msg = (
+        f"skactive cannot use SGDClassifier: SGDClassifier with loss={loss!r} has no "
+        "predict_proba; use loss='log_loss' or loss='modified_huber'."
+    )
+    with pytest.raises(UnsupportedEstimatorError, match=re.escape(msg)):
+        get_adapter(sgd)
+    with pytest.raises(UnsupportedEstimatorError, match=re.escape(msg)):
+        get_adapter(make_pipeline(StandardScaler(), sgd).fit(*clf_data))
+
+
+def test_multilabel_mlp_says_multilabel_is_unsupported(clf_data):
+    X, y = clf_data
+    Y = np.column_stack([y == 0, y == 1]).astype(int)
+    mlp = MLPClassifier(hidden_layer_sizes=(4,), max_iter=20, random_state=0).fit(X, Y)
+    msg = (
+        "skactive cannot use MLPClassifier: multilabel and multi-output classifiers "
+        "are not supported."
+    )
+    with pytest.raises(UnsupportedEstimatorError, match=re.escape(msg)):
+        get_adapter(mlp)
+
+
+def test_none_is_named_as_a_fit_that_returned_none():
+    msg = (
+        "skactive cannot use NoneType: got None, not a fitted estimator "
+        "(does its fit return self?)."
+    )
+    with pytest.raises(UnsupportedEstimatorError, match=re.escape(msg)):
+        get_adapter(None)
 
 
 class _KNNAdapter(BaseAdapter):

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LogisticRegression, Ridge, SGDClassifier
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
 
 from skactive import BADGE, RandomSampling
 from skactive.adapters import register_adapter
@@ -102,10 +103,52 @@ def test_invalid_parameters(name, param, value, message, data):
         al.fit(data[0], data[1])
 
 
-@pytest.mark.parametrize("name", [n for n in CLASSIFICATION if n != "RandomSampling"])
+@pytest.mark.parametrize("name", ["CoreSet", "BADGE", "BAIT"])
 def test_unsupported_estimator(name, data):
-    with pytest.raises(UnsupportedEstimatorError, match="no adapter for KNeighborsClassifier"):
+    msg = (
+        f"{name} needs the embeddings (input of the last linear layer) of its estimator, "
+        "but skactive has no adapter for KNeighborsClassifier; supported are: "
+    )
+    with pytest.raises(UnsupportedEstimatorError, match=re.escape(msg)) as error:
         make(name, KNeighborsClassifier(n_neighbors=2)).fit(data[0], data[1])
+    assert "Register an adapter for it with skactive.adapters.register_adapter." in str(error.value)
+
+
+class _FitReturnsNone(LogisticRegression):
+    def fit(self, X, y):
+        super().fit(X, y)
+
+
+@pytest.mark.parametrize("name", CLASSIFICATION)
+def test_fit_returning_none_is_named(name, data):
+    msg = "_FitReturnsNone.fit returned None; it must return the fitted estimator (self)"
+    with pytest.raises(TypeError, match=re.escape(msg)):
+        make(name, _FitReturnsNone()).fit(data[0], data[1])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("name", ["LeastConfidence", "MarginSampling", "EntropySampling"])
+def test_multilabel_y_says_multilabel_is_unsupported(name, data):
+    X, y = data[0], data[1]
+    Y = np.column_stack([y == 0, y == 1]).astype(int)
+    mlp = MLPClassifier(hidden_layer_sizes=(4,), max_iter=20, random_state=0)
+    msg = (
+        f"{name} needs class probabilities (predict_proba) from its estimator, but skactive "
+        "cannot use MLPClassifier: multilabel and multi-output classifiers are not supported."
+    )
+    with pytest.raises(UnsupportedEstimatorError, match=re.escape(msg)):
+        make(name, mlp).fit(X, Y)
+
+
+@pytest.mark.parametrize("name", ["LeastConfidence", "MarginSampling", "EntropySampling"])
+def test_hinge_sgd_names_the_losses_that_work(name, data):
+    msg = (
+        f"{name} needs class probabilities (predict_proba) from its estimator, but skactive "
+        "cannot use SGDClassifier: SGDClassifier with loss='hinge' has no predict_proba; "
+        "use loss='log_loss' or loss='modified_huber'."
+    )
+    with pytest.raises(UnsupportedEstimatorError, match=re.escape(msg)):
+        make(name, SGDClassifier(loss="hinge", random_state=0)).fit(data[0], data[1])
 
 
 def test_random_sampling_needs_no_adapter(data):

@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import softmax
 from sklearn import config_context
@@ -15,7 +15,12 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skactive.kernels._bait import _bait_select, _gain_bounds, bait_select
+from skactive.kernels._bait import (
+    _bait_select,
+    _gain_bounds,
+    _shifted_trace_solve,
+    bait_select,
+)
 from skactive.strategies._bait import BAIT
 from skactive.utils._validation import InvalidParameterError
 
@@ -89,7 +94,7 @@ def problems(draw, task):
     }
 
 
-def fast(pb, xp=np):
+def fast(pb, xp=np, **kwargs):
     return _bait_select(
         pb["H"],
         pb["P"],
@@ -100,6 +105,7 @@ def fast(pb, xp=np):
         pb["oversample"],
         pb["fisher"],
         xp,
+        **kwargs,
     )
 
 
@@ -188,6 +194,45 @@ def test_gain_bounds_bracket_the_exact_gain(K, seed, log_scale, rank):
     lower, upper = _gain_bounds(G, R, np)
     assert np.all(lower <= exact * (1 + 1e-9) + 1e-300)
     assert np.all(exact <= upper)
+
+
+@settings(max_examples=50)
+@given(
+    K=st.integers(1, 6),
+    m=st.integers(1, 20),
+    seed=st.integers(0, 2**31 - 1),
+    sign=st.sampled_from([1.0, -1.0]),
+)
+def test_trace_solve_matches_dense_solve(K, m, seed, sign):
+    # tr((I ± G)⁻¹R) by elimination vectorised over the rows, against LAPACK one
+    # matrix at a time; backward (−) uses G with eigenvalues in [0, 1), as
+    # M ⪰ λI + V Vᵀ guarantees for a picked row.
+    rng = np.random.RandomState(seed)
+    A = rng.normal(size=(m, K, K))
+    G = A @ A.mT
+    if sign < 0:
+        G /= 1.0 + np.linalg.eigvalsh(G)[:, -1:, None] * (1 + rng.uniform(size=(m, 1, 1)))
+    Bm = rng.normal(size=(m, K, K))
+    R = Bm @ Bm.mT
+    want = [np.trace(np.linalg.solve(np.eye(K) + sign * g, r)) for g, r in zip(G, R, strict=True)]
+    np.testing.assert_allclose(_shifted_trace_solve(G, R, 1.0, sign, np), want, rtol=1e-10)
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+@given(data=st.data(), n_jobs=st.sampled_from([1, 2]))
+def test_low_rank_path_matches_dense_oracle(task, data, n_jobs):
+    # The wide-input form of M⁻¹ (λ⁻¹I minus Woodbury columns, F applied
+    # through its factors), forced on small problems.
+    pb = data.draw(problems(task))
+    assert fast(pb, low_rank=True, n_jobs=n_jobs) == oracle(pb)[0]
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+@given(data=st.data())
+def test_threads_do_not_change_picks(task, data):
+    pb = data.draw(problems(task))
+    with config_context(working_memory=1):  # several chunks even on small pools
+        assert fast(pb, n_jobs=2) == fast(pb, n_jobs=1) == oracle(pb)[0]
 
 
 def _degenerate(kind, rng):

@@ -213,3 +213,40 @@ def test_dataframe_pool_keeps_feature_names(name, clf_data):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a bare array now warns, as in scikit-learn
         assert np.array_equal(idx, al.query(X_pool, 5))
+
+
+def test_base_query_strategy_is_abstract():
+    from skactive import BaseQueryStrategy
+
+    with pytest.raises(TypeError, match="abstract"):
+        BaseQueryStrategy(LogisticRegression())
+
+    class NoSelect(BaseQueryStrategy):
+        pass
+
+    with pytest.raises(TypeError, match="_select"):
+        NoSelect(LogisticRegression())
+
+    class First(BaseQueryStrategy):
+        _needs = "nothing"
+
+        def _select(self, X_pool, batch_size, rng, backend):
+            return np.arange(batch_size)
+
+    X, y = make_classification(n_samples=20, n_features=3, n_informative=2, n_redundant=0)
+    assert First(LogisticRegression()).fit(X, y).query(X, 3).tolist() == [0, 1, 2]
+
+
+def test_private_sklearn_imports_live_in_one_module():
+    import pathlib
+
+    import skactive
+
+    root = pathlib.Path(skactive.__file__).parent
+    private = re.compile(r"^\s*(from|import) sklearn(\.\w+)*\._\w+|^\s*from sklearn\S* import _")
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if any(private.search(line) for line in path.read_text().splitlines())
+    ]
+    assert offenders == ["utils/_validation.py"]

@@ -262,8 +262,8 @@ def _tiny_net(regression=False):
         def __init__(self):
             super().__init__()
             torch.manual_seed(0)
-            self.hidden = torch.nn.Linear(4, 6, dtype=torch.float64)
-            self.head = torch.nn.Linear(6, 1 if regression else 3, dtype=torch.float64)
+            self.hidden = torch.nn.Linear(4, 6)
+            self.head = torch.nn.Linear(6, 1 if regression else 3)
 
         def forward(self, X):
             return self.head(torch.tanh(self.hidden(X)))

@@ -6,25 +6,36 @@ class probabilities (``predict_proba``) or both from one forward pass
 (``embed_predict``).
 """
 
-from ._base import Adapter, BaseAdapter, get_adapter, register_adapter
+from ._base import (
+    BaseAdapter,
+    convert_data,
+    get_adapter,
+    model_validates_input,
+    register_adapter,
+    unsupported_message,
+)
 from ._sklearn import (
     LinearClassifierAdapter,
     LinearRegressorAdapter,
     MLPAdapter,
     PipelineAdapter,
+    ProbabilityAdapter,
     SearchCVAdapter,
 )
 from ._skorch import SkorchAdapter
 
 __all__ = [
-    "Adapter",
     "BaseAdapter",
     "LinearClassifierAdapter",
     "LinearRegressorAdapter",
     "MLPAdapter",
     "PipelineAdapter",
+    "ProbabilityAdapter",
     "SearchCVAdapter",
     "SkorchAdapter",
+    "convert_data",
     "get_adapter",
+    "model_validates_input",
     "register_adapter",
+    "unsupported_message",
 ]

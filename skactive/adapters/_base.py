@@ -1,30 +1,9 @@
-"""Adapter protocol, base class and registry."""
+"""Adapter base class and registry."""
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import ClassVar
 
 from ..exceptions import UnsupportedEstimatorError
-
-
-@runtime_checkable
-class Adapter(Protocol):
-    """What a query strategy needs from a fitted model.
-
-    Attributes
-    ----------
-    task : {"classification", "regression"}
-    n_outputs : int
-        Number of classes K (classification) or of regression targets.
-    """
-
-    task: str
-    n_outputs: int
-
-    def embed(self, X: Any) -> Any: ...
-
-    def predict_proba(self, X: Any) -> Any: ...
-
-    def embed_predict(self, X: Any) -> tuple[Any, Any]: ...
 
 
 class BaseAdapter(ABC):
@@ -67,6 +46,22 @@ class BaseAdapter(ABC):
 
     #: One line naming what the adapter supports, used in error messages.
     description: ClassVar[str] = ""
+
+    #: Whether the models this adapter supports check their input as
+    #: scikit-learn estimators do (NaN, shape, ``n_features_in_``). When False,
+    #: :meth:`supports` must recognise the model before it is fitted, and the
+    #: strategies check numeric arrays themselves and pass them through
+    #: :meth:`convert_data`.
+    validates_input: ClassVar[bool] = True
+
+    @classmethod
+    def convert_data(cls, estimator, X, y=None):
+        """Return ``(X, y)`` in the types the model expects; unchanged by default.
+
+        Called by the strategies, for adapters with ``validates_input=False``,
+        on validated numpy ``X`` (and ``y`` in ``fit``, else None).
+        """
+        return X, y
 
     def __init__(self, estimator):
         self.estimator = estimator
@@ -147,6 +142,50 @@ def _register_builtin(adapter_cls):
     return adapter_cls
 
 
+def _unchecked_input_adapter(estimator):
+    """The adapter class, if any, whose models leave input validation to skactive."""
+    for adapter_cls in (*_USER, *_BUILTIN):
+        if not adapter_cls.validates_input and adapter_cls.supports(estimator):
+            return adapter_cls
+    return None
+
+
+def model_validates_input(estimator):
+    """Whether ``estimator`` (fitted or not) checks its own input as scikit-learn does.
+
+    Parameters
+    ----------
+    estimator : object
+
+    Returns
+    -------
+    bool
+        False for models of an adapter with ``validates_input=False``
+        (skorch nets); True otherwise.
+    """
+    return _unchecked_input_adapter(estimator) is None
+
+
+def convert_data(estimator, X, y=None):
+    """``(X, y)`` converted by the adapter of a model that does not check its input.
+
+    Parameters
+    ----------
+    estimator : object
+    X : ndarray
+        Validated input.
+    y : array-like or None, default=None
+
+    Returns
+    -------
+    X, y
+        Unchanged unless an adapter with ``validates_input=False`` supports
+        ``estimator`` (see :meth:`BaseAdapter.convert_data`).
+    """
+    adapter_cls = _unchecked_input_adapter(estimator)
+    return (X, y) if adapter_cls is None else adapter_cls.convert_data(estimator, X, y)
+
+
 def get_adapter(estimator):
     """Return the adapter for a fitted ``estimator``.
 
@@ -176,8 +215,55 @@ def get_adapter(estimator):
     for adapter_cls in (*_USER, *_BUILTIN):
         if adapter_cls.supports(estimator):
             return adapter_cls(estimator)
+    raise UnsupportedEstimatorError(unsupported_message(estimator))
+
+
+def unsupported_message(estimator, needed=None):
+    """The one-sentence error for an ``estimator`` that no adapter supports.
+
+    ``needed`` (e.g. "BADGE needs the embeddings of its estimator") opens the
+    sentence when a caller knows what it was asking for; a known cause (a
+    multilabel model, a loss without probabilities, ``fit`` returning None)
+    is named before the list of supported kinds.
+    """
+    name = type(estimator).__name__
+    opening = f"{needed}, but skactive" if needed else "skactive"
+    cause = _known_cause(estimator)
+    if cause:
+        return f"{opening} cannot use {name}: {cause}."
     supported = "; ".join(a.description for a in (*_USER, *_BUILTIN) if a.description)
-    raise UnsupportedEstimatorError(
-        f"skactive has no adapter for {type(estimator).__name__}; supported are: {supported}. "
+    return (
+        f"{opening} has no adapter for {name}; supported are: {supported}. "
         "Register an adapter for it with skactive.adapters.register_adapter."
     )
+
+
+#: Losses of SGDClassifier for which it has predict_proba.
+_SGD_PROBA_LOSSES = ("log_loss", "modified_huber")
+
+
+def _known_cause(estimator):
+    """A short clause naming why a familiar estimator is unsupported, or None."""
+    if estimator is None:
+        return "got None, not a fitted estimator (does its fit return self?)"
+    if is_multilabel(estimator):
+        return "multilabel and multi-output classifiers are not supported"
+    loss = getattr(estimator, "loss", None)
+    if type(estimator).__name__ == "SGDClassifier" and loss not in _SGD_PROBA_LOSSES:
+        return (
+            f"SGDClassifier with loss={loss!r} has no predict_proba; use loss='log_loss' "
+            "or loss='modified_huber'"
+        )
+    return None
+
+
+def is_multilabel(estimator):
+    """Whether a fitted classifier predicts several labels per row.
+
+    scikit-learn keeps one ``classes_`` array per output for multi-output
+    classifiers; ``MLPClassifier`` instead records a multilabel target type.
+    """
+    if isinstance(getattr(estimator, "classes_", None), list):
+        return True
+    binarizer = getattr(estimator, "_label_binarizer", None)
+    return str(getattr(binarizer, "y_type_", "")).startswith("multilabel")

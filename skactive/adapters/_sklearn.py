@@ -5,9 +5,9 @@ import scipy.sparse as sp
 from scipy.special import expit, softmax
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
-from sklearn.utils import get_tags
 
-from ._base import BaseAdapter, _register_builtin, get_adapter
+from ..utils import is_classifier, is_regressor
+from ._base import BaseAdapter, _register_builtin, get_adapter, is_multilabel
 
 
 def _dense(X):
@@ -25,22 +25,6 @@ def _with_ones(X, fit_intercept):
     if not fit_intercept:
         return X
     return np.hstack([X, np.ones((X.shape[0], 1))])
-
-
-def _estimator_type(estimator):
-    """The estimator's type tag, or None for objects without scikit-learn tags."""
-    try:
-        return get_tags(estimator).estimator_type
-    except (AttributeError, TypeError):
-        return None
-
-
-def is_classifier(estimator):
-    return _estimator_type(estimator) == "classifier"
-
-
-def is_regressor(estimator):
-    return _estimator_type(estimator) == "regressor"
 
 
 def _is_linear(estimator):
@@ -145,9 +129,7 @@ class MLPAdapter(BaseAdapter):
     @classmethod
     def supports(cls, estimator):
         if isinstance(estimator, MLPClassifier):
-            return hasattr(
-                estimator, "coefs_"
-            ) and not estimator._label_binarizer.y_type_.startswith("multilabel")
+            return hasattr(estimator, "coefs_") and not is_multilabel(estimator)
         return isinstance(estimator, MLPRegressor) and hasattr(estimator, "coefs_")
 
     @property
@@ -241,3 +223,55 @@ class SearchCVAdapter(BaseAdapter):
 
     def embed_predict(self, X):
         return self.best_.embed_predict(X)
+
+
+class ProbabilityAdapter(BaseAdapter):
+    """Any fitted single-output classifier with ``predict_proba``: probabilities only.
+
+    The strategies that rank rows by class probabilities alone
+    (:class:`~skactive.LeastConfidence`, :class:`~skactive.MarginSampling`,
+    :class:`~skactive.EntropySampling`) fall back to this adapter when no
+    registered adapter supports their estimator, e.g. a
+    ``RandomForestClassifier``, an ``SVC(probability=True)``, or either inside
+    a ``Pipeline`` or a search CV. It is not registered: strategies that need
+    embeddings still require an adapter that provides them.
+
+    Parameters
+    ----------
+    estimator : classifier
+        A fitted classifier with ``predict_proba`` and a 1-D ``classes_``.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skactive.adapters import ProbabilityAdapter
+    >>> clf = RandomForestClassifier(n_estimators=5, random_state=0)
+    >>> clf = clf.fit([[0.0], [1.0], [2.0]], [0, 1, 1])
+    >>> ProbabilityAdapter.supports(clf), ProbabilityAdapter(clf).predict_proba([[0.1]]).shape
+    (True, (1, 2))
+    """
+
+    description = "any classifier with predict_proba (probabilities only)"
+    task = "classification"
+
+    @classmethod
+    def supports(cls, estimator):
+        return (
+            is_classifier(estimator)
+            and hasattr(estimator, "predict_proba")
+            and hasattr(estimator, "classes_")
+            and not is_multilabel(estimator)
+        )
+
+    @property
+    def n_outputs(self):
+        return len(self.estimator.classes_)
+
+    def predict_proba(self, X):
+        return self.estimator.predict_proba(X)
+
+    def embed_predict(self, X):
+        raise AttributeError(
+            f"ProbabilityAdapter gives class probabilities only; "
+            f"{type(self.estimator).__name__} has no embeddings adapter."
+        )

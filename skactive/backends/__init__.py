@@ -6,6 +6,20 @@ back, and the host-side random numbers that make every backend pick the same
 rows for the same ``random_state``.
 """
 
-from ._dispatch import Backend, backend_from_array, check_device, namespace, resolve_backend
+from ._dispatch import (
+    Backend,
+    backend_from_array,
+    check_device,
+    namespace,
+    resolve_backend,
+    to_numpy,
+)
 
-__all__ = ["Backend", "backend_from_array", "check_device", "namespace", "resolve_backend"]
+__all__ = [
+    "Backend",
+    "backend_from_array",
+    "check_device",
+    "namespace",
+    "resolve_backend",
+    "to_numpy",
+]

@@ -37,7 +37,7 @@ class Backend:
         dtype = self.dtype if dtype is None else dtype
         if self.name == "numpy":
             if not isinstance(x, np.ndarray):
-                x = _to_numpy(x)
+                x = to_numpy(x)
             return np.asarray(x, dtype=dtype)
         import torch
 
@@ -47,19 +47,11 @@ class Backend:
 
     def to_numpy(self, x):
         """Return ``x`` as a numpy array on the host."""
-        return _to_numpy(x)
-
-    def generator(self, rng):
-        """A torch generator seeded from the numpy ``rng`` (numpy backend: ``rng`` itself)."""
-        if self.name == "numpy":
-            return rng
-        import torch
-
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        return torch.Generator(device=self.device).manual_seed(seed)
+        return to_numpy(x)
 
 
-def _to_numpy(x):
+def to_numpy(x):
+    """Return ``x`` (numpy array, torch tensor on any device, array-like) as a host numpy array."""
     if isinstance(x, np.ndarray):
         return x
     if "torch" in sys.modules:

@@ -5,24 +5,28 @@ The last-layer Fisher information of a row factors as ``V_x V_xᵀ`` with
 tracked by two K×K matrices, ``G_x = V_xᵀM⁻¹V_x`` and ``R_x = V_xᵀM⁻¹FM⁻¹V_x``,
 kept current with rank-K Woodbury terms. Nothing ``n × Kd`` or ``Kd × Kd`` per
 row is ever formed. Regression is the case K = 1 with ``L_x = 1``.
+
+``M⁻¹`` itself is held in one of two forms (see :func:`_use_low_rank`): a dense
+Kd × Kd matrix, or, for wide inputs (a linear model on raw pixels: Kd in the
+thousands), ``λ⁻¹I`` minus the low-rank Woodbury terms of the labelled rows
+and the picks, with ``F`` applied through its factors ``Hᵀ diag(c) H``.
 """
 
-import contextlib
 import functools
 import math
 import numbers
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from ..exceptions import NumericalRangeError
 from ..utils._validation import DEVICE, Interval, StrOptions, validate_params
 from ._common import _device_kw, check_n_select, pow2_exponent, pow2_scale, prepare, row_chunks
+from ._parallel import Progress, Workers, blas_threads
 
-# Rows per chunk for the per-step passes, sized so that a chunk's K×K state
-# and its slice of H stay in cache (measured: 2-3x faster than whole-pool
-# passes); working_memory still caps it (see _chunks).
-_CACHE_ENTRIES = 2**18
+# Rows per chunk of the per-step passes: a chunk's K×K state, its slice of H
+# and the temporaries stay in cache (measured fastest at about 2**16 entries
+# of K×K state at K = 10), and chunks are the unit of work of the threads.
+_CACHE_ENTRIES = 2**16
 _CACHE_MAX_ROWS = 4096
 
 
@@ -51,6 +55,13 @@ def _eye(K, like, xp):
     return xp.eye(K, dtype=like.dtype, **_device_kw(like))
 
 
+def _contiguous(x, xp):
+    """A C-contiguous copy of ``x`` (a view from ``permute_dims`` keeps the old layout)."""
+    if xp is np or isinstance(x, np.ndarray):
+        return np.ascontiguousarray(x)
+    return x.contiguous()
+
+
 def _mm(X, Y):
     """``X @ Y``; an outer product when the inner dimension is 1 (K = 1: no batched GEMM)."""
     return X * Y if X.shape[-1] == 1 else X @ Y
@@ -69,8 +80,8 @@ class _Rows:
     """Candidate rows with Fisher factors ``V_x = scale · L_x ⊗ h_x`` (class-major blocks).
 
     Subclasses define ``K``, :meth:`left` (``scale · L_xᵀ Ŷ_x``), :meth:`factor`
-    (``scale · L_i``, K×K), :meth:`take`, :meth:`fisher_sum`, :meth:`quad_prepare`
-    and :meth:`hat_quad`.
+    (``scale · L_i``, K×K), :meth:`take`, :meth:`fisher_sum`, :meth:`quad_prepare`,
+    :meth:`hat_quad` and :meth:`class_weights` (the entries of ``S_x = L_x L_xᵀ``).
     """
 
     def __init__(self, H, scale, xp):
@@ -79,7 +90,11 @@ class _Rows:
 
     @property
     def cache_rows(self):
-        return max(256, min(_CACHE_MAX_ROWS, _CACHE_ENTRIES // (self.K * self.K)))
+        return max(64, min(_CACHE_MAX_ROWS, _CACHE_ENTRIES // (self.K * self.K)))
+
+    def chunks(self):
+        """Cache-sized row slices of the per-step passes (fixed: no dependence on threads)."""
+        return list(_chunks(self.n, 8 * 16 * self.K**2, self.cache_rows))
 
     def hat_matrix(self, Y):
         """Rearrange ``Y`` (Kd × k) to (d, K·k) so that ``h_xᵀ Yr`` is ``(I_K ⊗ h_x)ᵀ Y``."""
@@ -103,17 +118,43 @@ class _Rows:
         hats = xp.reshape(xp.reshape(Minv, (D * self.K, self.d)) @ self.H[i, :], (D, self.K))
         return _mm(hats, self.factor(i))
 
-    def initial_state(self, Minv, N):
+    def dense_factors(self, idx):
+        """``[V_i for i in idx]`` as one Kd × (K·len(idx)) matrix (the low-rank path)."""
+        xp, K, d = self.xp, self.K, self.d
+        rows = self.take(idx)
+        Ls = xp.stack([rows.factor(j) for j in range(rows.n)])  # (m, K, K): a, k
+        V = Ls[:, :, None, :] * rows.H[:, None, :, None]  # (m, a, d, k)
+        return xp.reshape(xp.permute_dims(V, (1, 2, 0, 3)), (K * d, rows.n * K))
+
+    def initial_state(self, Minv, N, workers=None):
         """``G_x`` and ``R_x`` of every row from ``M⁻¹`` and ``N = M⁻¹FM⁻¹``."""
         xp, K = self.xp, self.K
         G = xp.empty((self.n, K, K), dtype=self.H.dtype, **_device_kw(self.H))
         R = xp.empty_like(G)
         packed = self.quad_prepare([Minv, N])
-        for sl in _chunks(self.n, self.quad_row_bytes, self.quad_rows):
+
+        def fill(sl):
             G_hat, R_hat = self.hat_quad(packed, sl)
             G[sl, :, :] = self.sandwich(G_hat, sl)
             R[sl, :, :] = self.sandwich(R_hat, sl)
+
+        Workers.run(workers, fill, list(_chunks(self.n, self.quad_row_bytes, self.quad_rows)))
         return G, R
+
+    def apply_fisher(self, Y, workers=None):
+        """``Σ_x V_x V_xᵀ Y`` (unscaled factors) through the rows: O(n·d·K·k), no Kd × Kd."""
+        xp, K, d = self.xp, self.K, self.d
+        Yr = self.hat_matrix(Y)
+        k = Y.shape[1]
+
+        def part(sl):
+            X = self.left(xp.reshape(self.H[sl, :] @ Yr, (-1, K, k)), sl, scale=1.0)
+            X = self.right(X, sl)  # L_x X: (m, K, k)
+            return self.H[sl, :].mT @ xp.reshape(X, (-1, K * k))
+
+        parts = Workers.run(workers, part, list(row_chunks(self.n, 8 * 4 * K * k)))
+        total = functools.reduce(lambda a, b: a + b, parts)  # (d, K·k)
+        return xp.reshape(xp.permute_dims(xp.reshape(total, (d, K, k)), (1, 0, 2)), (K * d, k))
 
 
 class _SoftmaxRows(_Rows):
@@ -142,12 +183,23 @@ class _SoftmaxRows(_Rows):
         H, P = xp.take(self.H, idx, axis=0), xp.take(self.P, idx, axis=0)
         return _SoftmaxRows(H, P, self.scale, xp)
 
-    def left(self, Y_hat, sl):
-        # L_xᵀ Ŷ = diag(√p)(Ŷ − 1 pᵀŶ): O(K·k) per row instead of a K×K product.
-        # Overwrites Ŷ (always a fresh temporary here) to save n-sized copies.
-        Y_hat -= self.P[sl, None, :] @ Y_hat
-        Y_hat *= self.weight[sl, :, None]
+    def left(self, Y_hat, sl, scale=None):
+        """``scale · L_xᵀ Ŷ`` on the class axis (-2) of ``Ŷ``, (m, [j,] K, k), in place.
+
+        ``L_xᵀ Ŷ = diag(√p)(Ŷ − 1 pᵀŶ)``: O(K·k) per row instead of a K×K product.
+        Overwrites Ŷ (always a fresh temporary here) to save n-sized copies.
+        """
+        extra = (slice(None),) + (None,) * (Y_hat.ndim - 3)
+        P = self.P[sl, :][extra + (None, slice(None))]
+        Y_hat -= P @ Y_hat
+        w = self.weight if scale is None else scale * self.sqrt_p
+        Y_hat *= w[sl, :][extra + (slice(None), None)]
         return Y_hat
+
+    def right(self, X, sl):
+        """``L_x X`` for (m, K, k) ``X``: ``√p∘X − p (1ᵀ(√p∘X))``."""
+        out = self.sqrt_p[sl, :, None] * X
+        return out - self.P[sl, :, None] * self.xp.sum(out, axis=1, keepdims=True)
 
     def factor(self, i):
         p, sqrt_p = self.P[i, :], self.sqrt_p[i, :]
@@ -162,6 +214,13 @@ class _SoftmaxRows(_Rows):
         excess = xp.sum(P, axis=1, keepdims=True) - 2.0
         return Pa * Pb * excess + xp.astype(ia == ib, P.dtype) * Pa
 
+    def class_weights(self, sl):
+        """``S_x`` (unscaled) of the rows in ``sl`` as (m, K·K)."""
+        xp = self.xp
+        (_, _, _, _, pos_k, _), (ia_, ib_, _) = self.pairs
+        W = self.weights(sl, ia_, ib_)
+        return xp.take(W, _index(pos_k.reshape(-1), xp, self.H), axis=1)
+
     @functools.cached_property
     def pairs(self):
         """Upper-triangle pairs of classes and of features: host lookups, device indices."""
@@ -170,7 +229,7 @@ class _SoftmaxRows(_Rows):
         dev = [_index(a, self.xp, self.H) for a in (ia, ib, pos_k)]
         return (ia, ib, ja, jb, pos_k, pos_d), dev
 
-    def fisher_sum(self):
+    def fisher_sum(self, workers=None):
         """``Σ_x S_x ⊗ h_x h_xᵀ`` (Kd × Kd), unscaled, from symmetric pair products.
 
         Block (a, b) entry (j, k) is ``Σ_x S_x[a,b] h_j h_k``: one GEMM per chunk
@@ -179,9 +238,12 @@ class _SoftmaxRows(_Rows):
         """
         xp, K, d = self.xp, self.K, self.d
         (ia, _, ja, _, pos_k, pos_d), (ia_, ib_, _) = self.pairs
-        T = xp.zeros((ia.size, ja.size), dtype=self.H.dtype, **_device_kw(self.H))
-        for sl in _chunks(self.n, self.quad_row_bytes, self.quad_rows):
-            T = T + (_pair_products(self.H[sl, :], xp) @ self.weights(sl, ia_, ib_)).mT
+
+        def part(sl):
+            return _pair_products(self.H[sl, :], xp) @ self.weights(sl, ia_, ib_)
+
+        chunks = list(_chunks(self.n, self.quad_row_bytes, self.quad_rows))
+        T = functools.reduce(lambda a, b: a + b, Workers.run(workers, part, chunks)).mT
         grid = pos_k[:, None, :, None] * ja.size + pos_d[None, :, None, :]
         F = xp.take(xp.reshape(T, (-1,)), _index(grid, xp, self.H))
         return xp.reshape(F, (K * d, K * d))
@@ -221,18 +283,26 @@ class _LinearRows(_Rows):
         idx = _index(rows, self.xp, self.H)
         return _LinearRows(self.xp.take(self.H, idx, axis=0), self.scale, self.xp)
 
-    def left(self, Y_hat, sl):
-        return self.scale * Y_hat
+    def left(self, Y_hat, sl, scale=None):
+        return (self.scale if scale is None else scale) * Y_hat
+
+    def right(self, X, sl):
+        return X
 
     def factor(self, i):
         return self.scale * self.xp.ones((1, 1), dtype=self.H.dtype, **_device_kw(self.H))
 
-    def fisher_sum(self):
-        xp = self.xp
-        S = xp.zeros((self.d, self.d), dtype=self.H.dtype, **_device_kw(self.H))
-        for sl in row_chunks(self.n, 8 * self.d):
-            S = S + self.H[sl, :].mT @ self.H[sl, :]
-        return S
+    def class_weights(self, sl):
+        m = self.H[sl, :].shape[0]
+        return self.xp.ones((m, 1), dtype=self.H.dtype, **_device_kw(self.H))
+
+    def fisher_sum(self, workers=None):
+        parts = Workers.run(
+            workers,
+            lambda sl: self.H[sl, :].mT @ self.H[sl, :],
+            list(row_chunks(self.n, 8 * self.d)),
+        )
+        return functools.reduce(lambda a, b: a + b, parts)
 
     def quad_prepare(self, mats):
         return mats
@@ -275,38 +345,41 @@ def _pack_blocks(A, pairs, K, d, xp):
 
 
 def _trace_solve(A, R, xp):
-    """``tr(A_x⁻¹ R_x)`` for stacks of SPD K×K ``A_x`` and symmetric ``R_x``."""
-    return xp.sum(_spd_inverse(A, xp) * R, axis=(1, 2))
+    """``tr(A_x⁻¹ R_x)`` for stacks (m, K, K) of definite ``A_x`` and symmetric ``R_x``."""
+    return _shifted_trace_solve(A, R, 0.0, 1.0, xp)
 
 
-def _spd_inverse(A, xp):
-    """Inverses of a stack of SPD matrices by 2×2 block elimination (Schur complements).
+def _shifted_trace_solve(G, R, shift, sign, xp):
+    """``tr((shift·I + sign·G_x)⁻¹ R_x)`` for every x, by symmetric elimination.
 
-    A handful of stacked matmuls per level: batched LAPACK calls on thousands
-    of tiny matrices cost several times more, in per-matrix overhead, than
-    this arithmetic.
+    ``A = shift·I + sign·G = L D Lᵀ`` is eliminated one column at a time and the
+    same congruences are applied to ``R``; then ``tr(A⁻¹R) = Σ_k (L⁻¹RL⁻ᵀ)_kk / D_k``.
+    The work is vectorised over the candidates: (K, K, m) arrays whose last axis
+    is the candidate axis, about K³ multiply-adds per row in a few dozen array
+    operations. A batched LAPACK or BLAS call per 10×10 matrix costs several
+    times more, in per-call overhead, than this arithmetic. No pivoting is
+    needed: ``A`` is definite (``I + G`` forward, ``I − G`` backward).
     """
-    K = A.shape[-1]
+    K = G.shape[-1]
     if K == 1:
-        return 1.0 / A
-    k = K // 2
-    A12 = A[:, :k, k:]
-    X11 = _spd_inverse(A[:, :k, :k], xp)
-    U = X11 @ A12
-    XS = _spd_inverse(A[:, k:, k:] - A12.mT @ U, xp)
-    B = -(U @ XS)
-    out = xp.empty_like(A)
-    out[:, :k, :k] = X11 - B @ U.mT
-    out[:, :k, k:] = B
-    out[:, k:, :k] = B.mT
-    out[:, k:, k:] = XS
-    return out
-
-
-def _small_inverse(S, xp):
-    """``S⁻¹`` of one symmetric K×K matrix by a solve (kept symmetric)."""
-    C = xp.linalg.solve(S, _eye(S.shape[0], S, xp))
-    return 0.5 * (C + C.mT)
+        return R[:, 0, 0] / (shift + sign * G[:, 0, 0])
+    a = _contiguous(xp.permute_dims(G, (1, 2, 0)), xp)
+    if sign != 1.0:
+        a *= sign
+    if shift:
+        for k in range(K):
+            a[k, k, :] += shift
+    r = _contiguous(xp.permute_dims(R, (1, 2, 0)), xp)
+    for k in range(K - 1):
+        f = a[k + 1 :, k, :] / a[k, k, :]
+        a[k + 1 :, k + 1 :, :] -= f[:, None, :] * a[k, k + 1 :, :][None, :, :]
+        # R ← E R Eᵀ on the trailing block: −f gᵀ − g fᵀ with g = R[k+1:, k] − R_kk f / 2.
+        g = r[k + 1 :, k, :] - (0.5 * r[k, k, :]) * f
+        outer = f[:, None, :] * g[None, :, :]
+        r[k + 1 :, k + 1 :, :] -= outer
+        r[k + 1 :, k + 1 :, :] -= xp.permute_dims(outer, (1, 0, 2))
+    diag = slice(None, None, K + 1)
+    return xp.sum(xp.reshape(r, (K * K, -1))[diag, :] / xp.reshape(a, (K * K, -1))[diag, :], axis=0)
 
 
 def _gain_bounds(G, R, xp):
@@ -320,7 +393,7 @@ def _gain_bounds(G, R, xp):
     f on ``g >= 0``; its weighted sum, least at ``t = m2/m1``, is the upper
     bound ``m0 − m1² / (m1 + m2)``. Both are exact when R lives on one
     eigenvalue of G. The upper bound carries a ``1e-10 · tr R`` slack for
-    round-off in G and R.
+    round-off in G and R (``1e-4 · tr R`` in float32).
     """
     m0 = xp.sum(xp.linalg.diagonal(R), axis=1)
     m1 = xp.sum(G * R, axis=(1, 2))
@@ -328,158 +401,346 @@ def _gain_bounds(G, R, xp):
     zero, one = xp.zeros_like(m0), xp.ones_like(m0)
     lower = xp.where(m0 + m1 > 0, m0 * m0 / xp.where(m0 + m1 > 0, m0 + m1, one), zero)
     drop = xp.where(m1 + m2 > 0, m1 * m1 / xp.where(m1 + m2 > 0, m1 + m2, one), zero)
-    return lower, m0 - drop + 1e-10 * xp.abs(m0)
+    return lower, m0 - drop + _slack(m0, xp) * xp.abs(m0)
+
+
+def _slack(x, xp):
+    """Relative round-off allowance of the bounds: 1e-10 in float64, 1e-4 in float32."""
+    return 1e-10 if x.dtype == xp.float64 else 1e-4
+
+
+def _small_inverse(S, xp):
+    """``S⁻¹`` of one symmetric K×K matrix by a solve (kept symmetric); used by ``_logdet``."""
+    C = xp.linalg.solve(S, _eye(S.shape[0], S, xp))
+    return 0.5 * (C + C.mT)
+
+
+def _one_blas_thread(xp):
+    """BLAS pinned to one thread around a numpy kernel (used by ``_logdet``)."""
+    return blas_threads(1, xp)
+
+
+def _cholesky_inverse_factor(S, xp):
+    """``L⁻ᵀ`` with ``L Lᵀ = S`` for one SPD K×K ``S``: then ``L⁻ᵀ L⁻¹ = S⁻¹``."""
+    L = xp.linalg.cholesky(0.5 * (S + S.mT))
+    return xp.linalg.inv(L).mT
+
+
+class _DenseMetric:
+    """``M⁻¹`` as a dense Kd × Kd matrix; ``F`` dense or ``None`` (the identity)."""
+
+    def __init__(self, Minv, F, xp):
+        self.Minv, self.F, self.xp = Minv, F, xp
+
+    def copy(self):
+        return _DenseMetric(self.xp.asarray(self.Minv, copy=True), self.F, self.xp)
+
+    def initial_state(self, rows, workers):
+        Minv = self.Minv
+        N = _matmul(Minv, Minv if self.F is None else _matmul(self.F, Minv, workers), workers)
+        return rows.initial_state(Minv, N, workers)
+
+    def factor(self, rows, i, workers):
+        return rows.minv_factor(self.Minv, i)
+
+    def fisher(self, Y, workers):
+        return Y if self.F is None else _matmul(self.F, Y, workers)
+
+    def update(self, FW, W, sign, workers):
+        """``Z = M⁻¹FW`` with the current ``M⁻¹``, then ``M⁻¹ ← M⁻¹ − sign·W Wᵀ`` in place.
+
+        Each block of rows of ``M⁻¹`` is read once for both, while in cache.
+        """
+        xp, D = self.xp, self.Minv.shape[0]
+        Z = xp.empty_like(W)
+        sW = -sign * W
+
+        def block(rs):
+            Z[rs, :] = self.Minv[rs, :] @ FW
+            self.Minv[rs, :] += sW[rs, :] @ W.mT
+
+        Workers.run(workers, block, list(_chunks(D, 8 * D, 256)))
+        return Z
+
+
+def _matmul(A, B, workers):
+    """``A @ B`` computed in row blocks of ``A`` on the worker threads (numpy)."""
+    if workers is None or workers.n < 2:
+        return A @ B
+    size = max(64, -(-A.shape[0] // (4 * workers.n)))
+    blocks = list(_chunks(A.shape[0], 8 * A.shape[1], size))
+    return np.concatenate(Workers.run(workers, lambda rs: A[rs, :] @ B, blocks), axis=0)
+
+
+class _LowRankMetric:
+    """``M⁻¹ = λ⁻¹I − Σ_j s_j w_j w_jᵀ``, never a Kd × Kd matrix (wide inputs).
+
+    ``M₀ = λI + 𝒱𝒱ᵀ`` (the labelled rows' factors) has rank at most L·K, so
+    ``M₀⁻¹ = λ⁻¹I − 𝒲𝒲ᵀ`` with ``𝒲 = 𝒱 Lₖ⁻ᵀ / √λ``, ``Lₖ Lₖᵀ = λI + 𝒱ᵀ𝒱``;
+    each pick (sign +1) or removal (sign −1) appends its K Woodbury columns.
+    ``F = (1/N) Σ_x V_x V_xᵀ`` is applied through the rows' factors: block
+    ``(a, b)`` of ``Σ_x V_x V_xᵀ`` is ``Hᵀ diag(S[:, a, b]) H``.
+    """
+
+    def __init__(self, lam, W0, capacity, fisher_rows, n_total, xp):
+        D = W0.shape[0]
+        self.xp, self.lam, self.r = xp, lam, W0.shape[1]
+        self.W = xp.zeros((D, capacity), dtype=W0.dtype, **_device_kw(W0))
+        self.W[:, : self.r] = W0
+        self.sig = xp.ones((capacity,), dtype=W0.dtype, **_device_kw(W0))
+        self.fisher_rows, self.n_total = fisher_rows, n_total
+
+    def copy(self):
+        xp = self.xp
+        new = _LowRankMetric(self.lam, self.W[:, : self.r], self.W.shape[1], self.fisher_rows,
+                             self.n_total, xp)  # fmt: skip
+        new.sig[: self.r] = self.sig[: self.r]
+        return new
+
+    def apply(self, Y):
+        """``M⁻¹ Y``: O(Kd · r) per column."""
+        W, s = self.W[:, : self.r], self.sig[: self.r]
+        return Y / self.lam - W @ (s[:, None] * (W.mT @ Y))
+
+    def factor(self, rows, i, workers):
+        return self.apply(rows.dense_factors([i]))
+
+    def fisher(self, Y, workers):
+        if self.fisher_rows is None:
+            return Y
+        total = functools.reduce(
+            lambda a, b: a + b, [rows.apply_fisher(Y, workers) for rows in self.fisher_rows]
+        )
+        return total / self.n_total
+
+    def update(self, FW, W, sign, workers):
+        Z = self.apply(FW)
+        k = W.shape[1]
+        self.W[:, self.r : self.r + k] = W
+        self.sig[self.r : self.r + k] = sign
+        self.r += k
+        return Z
+
+    def fisher_hat(self, rows, sl):
+        """``(1/N) Σ_y (h_x·h_y)² S_y`` (K×K) for the rows in ``sl``: Gram products, no d²."""
+        xp, K = self.xp, rows.K
+        Hs = rows.H[sl, :]
+        out = xp.zeros((Hs.shape[0], K * K), dtype=Hs.dtype, **_device_kw(Hs))
+        for other in self.fisher_rows:
+            for ys in row_chunks(other.n, 8 * 2 * Hs.shape[0]):
+                gram = Hs @ other.H[ys, :].mT
+                out += (gram * gram) @ other.class_weights(ys)
+        return xp.reshape(out / self.n_total, (-1, K, K))
+
+    def initial_state(self, rows, workers):
+        """``G_x``, ``R_x`` from ``M₀⁻¹ = λ⁻¹I − 𝒲𝒲ᵀ`` (all signs +1 here) and factored ``F``.
+
+        ``G = λ⁻¹V_xᵀV_x − U Uᵀ`` and, with ``Y_x = M⁻¹V_x = V_x/λ − 𝒲Uᵀ``,
+        ``R = Y_xᵀFY_x = V_xᵀFV_x/λ² − (A + Aᵀ)/λ + U(𝒲ᵀF𝒲)Uᵀ``, where
+        ``U = V_xᵀ𝒲``, ``A = V_xᵀF𝒲 Uᵀ``.
+        """
+        xp, K, lam, r = self.xp, rows.K, self.lam, self.r
+        G = xp.empty((rows.n, K, K), dtype=rows.H.dtype, **_device_kw(rows.H))
+        R = xp.empty_like(G)
+        W = self.W[:, :r]
+        FW = self.fisher(W, workers) if r else None
+        Phi = W.mT @ FW if r else None
+        Yr = rows.hat_matrix(xp.concat([W, FW], axis=1)) if r else None
+        eye = _eye(K, rows.H, xp)
+
+        def fill(sl):
+            Hs = rows.H[sl, :]
+            m = Hs.shape[0]
+            LtL = rows.left(rows.right(xp.broadcast_to(eye, (m, K, K)), sl), sl, scale=1.0)
+            VV = (rows.scale**2 * xp.vecdot(Hs, Hs))[:, None, None] * LtL  # V_xᵀV_x
+            if self.fisher_rows is None:
+                VFV = VV
+            else:
+                VFV = rows.sandwich(self.fisher_hat(rows, sl), sl)
+            g, rr = VV / lam, VFV / lam**2
+            if r:
+                UU = rows.project(Yr, sl)
+                U, UF = UU[:, :, :r], UU[:, :, r:]
+                A = UF @ U.mT
+                g = g - U @ U.mT
+                rr = (
+                    rr
+                    - (A + A.mT) / lam
+                    + xp.reshape(xp.reshape(U, (-1, r)) @ Phi, (m, K, r)) @ U.mT
+                )
+            G[sl, :, :], R[sl, :, :] = g, rr
+
+        Workers.run(workers, fill, list(_chunks(rows.n, 8 * 4 * K * max(r, K), 512)))
+        return G, R
 
 
 class _State:
-    """``M⁻¹``, ``F`` (``None`` = identity) and every candidate's ``G_x``, ``R_x``.
+    """A metric (``M⁻¹`` and ``F``) and every candidate's ``G_x``, ``R_x`` and score.
 
     ``sign=+1`` (forward): a row's score is the drop ``tr((I + G_x)⁻¹R_x)`` of
     ``tr(M⁻¹F)`` if it were added. ``sign=-1`` (backward): the rows are in ``M``
     and the score ``tr((I − G_x)⁻¹R_x)`` is the rise if it were removed.
     """
 
-    def __init__(self, rows, Minv, F, G, R, sign):
-        self.rows, self.xp, self.Minv, self.F = rows, rows.xp, Minv, F
-        self.G, self.R, self.sign = G, R, sign
+    def __init__(self, rows, metric, sign, workers, G=None, R=None):
+        self.rows, self.xp, self.metric, self.sign = rows, rows.xp, metric, sign
+        self.workers = workers
+        if G is None:
+            G, R = metric.initial_state(rows, workers)
+        self.G, self.R = G, R
         # Forward passes with K > 1 keep cheap bounds on every gain, so that
         # exact K×K solves are only needed where a row could be the best.
         self.bounded = sign > 0 and rows.K > 1
+        xp, dev = self.xp, _device_kw(G)
+        self.gains = xp.empty((G.shape[0],), dtype=G.dtype, **dev)
         if self.bounded:
-            self.lower, self.upper = _gain_bounds(G, R, self.xp)
+            self.lower, self.upper = xp.empty_like(self.gains), xp.empty_like(self.gains)
 
-    def _chunks(self):
-        return _chunks(self.rows.n, 8 * 16 * self.rows.K**2, self.rows.cache_rows)
+    def score(self):
+        """Score every row (bounds only, in a bounded forward pass), chunk by chunk."""
+        Workers.run(self.workers, self._score, self.rows.chunks())
 
-    def scores(self, idx=None):
-        """Exact scores of the rows ``idx`` (all rows if None), in cache-sized chunks."""
-        xp, K = self.xp, self.rows.K
-        G, R = self.G, self.R
-        if idx is not None:
-            G, R = xp.take(G, idx, axis=0), xp.take(R, idx, axis=0)
-        eye = _eye(K, G, xp)
+    def _score(self, sl):
+        G, R = self.G[sl, :, :], self.R[sl, :, :]
+        if self.bounded:
+            self.lower[sl], self.upper[sl] = _gain_bounds(G, R, self.xp)
+        else:
+            self.gains[sl] = _shifted_trace_solve(G, R, 1.0, self.sign, self.xp)
+
+    def exact(self, idx):
+        """Exact scores of the rows ``idx``, in cache-sized chunks on the workers."""
+        xp = self.xp
+        G, R = xp.take(self.G, idx, axis=0), xp.take(self.R, idx, axis=0)
         out = xp.empty((G.shape[0],), dtype=G.dtype, **_device_kw(G))
-        for sl in _chunks(G.shape[0], 8 * 16 * K**2, self.rows.cache_rows):
-            out[sl] = _trace_solve(eye + self.sign * G[sl, :, :], R[sl, :, :], xp)
+
+        def chunk(sl):
+            out[sl] = _shifted_trace_solve(G[sl, :, :], R[sl, :, :], 1.0, self.sign, xp)
+
+        size = self.rows.cache_rows
+        Workers.run(self.workers, chunk, [slice(s, s + size) for s in range(0, G.shape[0], size)])
         return out
 
     def best_gain(self, taken):
         """The row not ``taken`` with the largest gain, lowest index on exact ties.
 
-        Exact gains are computed only for rows whose upper bound reaches the
-        largest lower bound (less a 1e-9 relative margin for round-off): every
-        row that could attain or tie the maximum is among them.
+        In a bounded pass, exact gains are computed only for rows whose upper
+        bound reaches a threshold that no best row can be below: the largest
+        lower bound, or the largest exact gain of the few rows with the highest
+        upper bounds (less a 1e-9 relative margin for round-off, 1e-3 in
+        float32). Every row that
+        could attain or tie the maximum is among them.
         """
         xp = self.xp
         if not self.bounded:
-            idx, gains = None, xp.where(taken, -xp.inf, self.scores())
+            idx, gains = None, xp.where(taken, -xp.inf, self.gains)
         else:
-            top = xp.max(xp.where(taken, -xp.inf, self.lower))
-            keep = (~taken) & (self.upper >= top - 1e-9 * xp.abs(top))
-            idx = xp.nonzero(keep)[0]
-            # No candidate left means every bound was NaN: report it below.
-            nan = xp.asarray([xp.nan], dtype=self.G.dtype, **_device_kw(self.G))
-            gains = self.scores(idx) if idx.shape[0] else nan
-        j = int(xp.argmax(gains))
-        if not bool(xp.isfinite(gains[j])):
+            upper = xp.where(taken, -xp.inf, self.upper)
+            probe = _top_indices(upper, 8, xp)
+            probed = xp.where(xp.take(taken, probe), -xp.inf, self.exact(probe))
+            top = xp.maximum(xp.max(xp.where(taken, -xp.inf, self.lower)), xp.max(probed))
+            idx = xp.nonzero(upper >= top - 10 * _slack(top, xp) * xp.abs(top))[0]
+            gains = self.exact(idx)
+        if gains.shape[0] == 0:
+            gains = xp.full((1,), xp.nan, dtype=self.G.dtype, **_device_kw(self.G))
+        j = xp.argmax(gains)
+        best = xp.stack(
+            [xp.astype(j if idx is None else idx[j], xp.float64), xp.astype(gains[j], xp.float64)]
+        )
+        i, value = _to_host(best)
+        if not math.isfinite(value):
             raise NumericalRangeError(
                 "BAIT gains became non-finite; rescale the embeddings or increase 'lam'."
             )
-        return j if idx is None else int(idx[j])
+        return int(i)
 
-    def objective(self):
-        """``tr(M⁻¹F)`` (``tr(M⁻¹)`` when ``F`` is the identity)."""
-        xp = self.xp
-        if self.F is None:
-            return float(xp.sum(xp.linalg.diagonal(self.Minv)))
-        return float(xp.sum(self.Minv * self.F))
-
-    def commit(self, i, drop=False):
+    def commit(self, i, drop=False, score=True):
         """Add (forward) or remove (backward) row ``i``'s Fisher from ``M``.
 
-        Woodbury with ``W = M⁻¹V_i`` and ``C = (±I + V_iᵀW)⁻¹``:
-        ``M⁻¹ ← M⁻¹ − W C Wᵀ`` and, for every row, with ``U = V_xᵀW``,
-        ``T = V_xᵀM⁻¹FW`` and ``Q = WᵀFW``: ``G ← G − U C Uᵀ`` and
-        ``R ← R − U C Tᵀ − T C Uᵀ + U C Q C Uᵀ``. ``drop`` removes row ``i``
-        from the candidates first.
+        Woodbury with ``W = M⁻¹V_i`` and ``C = (±I + V_iᵀW)⁻¹ = ±Lc Lcᵀ``:
+        ``M⁻¹ ← M⁻¹ − W C Wᵀ`` and, for every row, with ``Ũ = V_xᵀW Lc``,
+        ``T̃ = V_xᵀM⁻¹FW Lc`` and ``Q̃ = Lcᵀ WᵀFW Lc``: ``G ← G ∓ ŨŨᵀ`` and
+        ``R ← R + ẼŨᵀ + ŨẼᵀ`` with ``Ẽ = ŨQ̃/2 ∓ T̃``. ``drop`` removes row ``i``
+        from the candidates first; ``score`` rescores every row.
         """
-        xp, rows = self.xp, self.rows
-        W = rows.minv_factor(self.Minv, i)
+        xp, rows, sign, workers = self.xp, self.rows, self.sign, self.workers
+        W = self.metric.factor(rows, i, workers)
         Ui = rows.project(rows.hat_matrix(W), slice(i, i + 1))[0, :, :]
-        # ±I + G_i: eigenvalues >= 1 forward, in (-1, 0) backward (M ⪰ λI + V_iV_iᵀ).
-        C = _small_inverse(self.sign * _eye(rows.K, Ui, xp) + 0.5 * (Ui + Ui.mT), xp)
-        FW = W if self.F is None else self.F @ W
-        Z = self._downdate(W, C, FW)
-        # U = V_xᵀW and T = V_xᵀZ from one GEMM over the rows: one pass over H.
-        Yr = rows.hat_matrix(xp.concat([W, Z], axis=1))
+        # I ± G_i is SPD: eigenvalues >= 1 forward, in (0, 1] backward (M ⪰ λI + V_iV_iᵀ).
+        Wt = W @ _cholesky_inverse_factor(_eye(rows.K, Ui, xp) + sign * Ui, xp)
+        FW = self.metric.fisher(Wt, workers)
+        Z = self.metric.update(FW, Wt, sign, workers)
+        # Ẽ = V_xᵀ(W̃Q̃/2 ∓ Z̃): one projection gives Ũ and Ẽ together.
+        Zhat = Wt @ (0.5 * (Wt.mT @ FW)) - sign * Z
+        Yr = xp.concat([rows.hat_matrix(Wt), rows.hat_matrix(Zhat)], axis=1)
         if drop:
             self._drop(i)
-        half_Q = 0.5 * (W.mT @ FW)
-        for sl in self._chunks():
-            self._update(sl, Yr, C, half_Q)
+        Workers.run(workers, lambda sl: self._update(sl, Yr, score), self.rows.chunks())
 
-    def _downdate(self, W, C, FW):
-        """``Z = M⁻¹FW``, then ``M⁻¹ ← M⁻¹ − W C Wᵀ`` in place, one block of rows at a time.
-
-        Each block of the Kd × Kd ``M⁻¹`` is read once for both, while in cache.
-        """
-        xp, D = self.xp, self.Minv.shape[0]
-        WC = _mm(W, C)
-        Z = xp.empty_like(W)
-        for rs in _chunks(D, 8 * D, 256):
-            Z[rs, :] = self.Minv[rs, :] @ FW
-            self.Minv[rs, :] -= WC[rs, :] @ W.mT
-        return Z
-
-    def _update(self, sl, Yr, C, half_Q):
-        K = self.rows.K
-        UT = self.rows.project(Yr, sl)
-        U, T = UT[:, :, :K], UT[:, :, K:]
-        A = _mm(U, C)
+    def _update(self, sl, Yr, score):
+        xp, rows, K = self.xp, self.rows, self.rows.K
+        Y = rows.left(xp.reshape(rows.H[sl, :] @ Yr, (-1, 2, K, K)), sl)
+        U = Y[:, 0, :, :]
         # In place on the chunk's views (numpy and torch slices are views):
         # fresh pool-sized temporaries cost page faults.
         G, R = self.G[sl, :, :], self.R[sl, :, :]
-        G -= _mm(A, U.mT)
-        # −U C Tᵀ − T C Uᵀ + U C Q C Uᵀ = E Aᵀ + (E Aᵀ)ᵀ with E = A Q/2 − T.
-        E = _mm(A, half_Q)
-        E -= T
-        EA = _mm(E, A.mT)
-        R += EA
-        R += EA.mT
-        if self.bounded:
-            self.lower[sl], self.upper[sl] = _gain_bounds(G, R, self.xp)
+        if K == 1:
+            G -= self.sign * (U * U)
+            R += 2.0 * (U * Y[:, 1, :, :])
+        else:
+            # [ŨŨᵀ | ŨẼᵀ] from one batched product per row.
+            X = U @ xp.reshape(Y, (-1, 2 * K, K)).mT
+            G -= self.sign * X[:, :, :K]
+            E = X[:, :, K:]
+            R += E
+            R += E.mT
+        if score:
+            self._score(sl)
 
     def _drop(self, i):
         xp = self.xp
         rest = _index([k for k in range(self.rows.n) if k != i], xp, self.G)
         self.rows = self.rows.take(rest)
         self.G, self.R = xp.take(self.G, rest, axis=0), xp.take(self.R, rest, axis=0)
+        self.gains = xp.take(self.gains, rest, axis=0)
 
     def restrict(self, picks):
         """The picked rows only, scored for removal (the backward pass)."""
         xp = self.xp
         idx = _index(picks, xp, self.G)
         G, R = xp.take(self.G, idx, axis=0), xp.take(self.R, idx, axis=0)
-        Minv = xp.asarray(self.Minv, copy=True)  # updated in place from here on
-        return _State(self.rows.take(idx), Minv, self.F, G, R, -1.0)
+        # The metric is updated in place from here on.
+        return _State(self.rows.take(idx), self.metric.copy(), -1.0, self.workers, G, R)
 
 
-def _forward(state, n_steps, trace):
+def _top_indices(x, k, xp):
+    """Indices of (up to) the ``k`` largest entries of ``x``, in no particular order."""
+    k = min(k, x.shape[0])
+    if xp is np:
+        return np.argpartition(-x, k - 1)[:k]
+    return xp.argsort(x, descending=True)[:k]
+
+
+def _to_host(x):
+    """A small device array as a list of Python floats: one transfer."""
+    return x.tolist()
+
+
+def _forward(state, n_steps, progress):
     """Greedy picks of the largest drop in ``tr(M⁻¹F)``; lowest index on exact ties."""
     xp = state.xp
     taken = xp.zeros((state.rows.n,), dtype=xp.bool, **_device_kw(state.G))
     picks = []
-    for _ in range(n_steps):
+    state.score()
+    for step in range(n_steps):
         i = state.best_gain(taken)
         picks.append(i)
         taken[i] = True
-        state.commit(i)
-        if trace is not None:
-            trace.append(state.objective())
+        state.commit(i, score=step + 1 < n_steps)
+        progress.update()
     return picks
 
 
-def _backward(state, picks, n_keep):
+def _backward(state, picks, n_keep, progress):
     """Remove, one at a time, the pick whose removal raises ``tr(M⁻¹F)`` least.
 
     The first in pick order wins exact ties; survivors keep their pick order.
@@ -488,14 +749,32 @@ def _backward(state, picks, n_keep):
         return list(picks)
     state = state.restrict(picks)
     kept = list(picks)
+    state.score()
     for _ in range(len(kept) - n_keep):  # one removal per pass: a bounded loop
-        j = int(state.xp.argmin(state.scores()))
-        state.commit(j, drop=True)
+        j = int(state.xp.argmin(state.gains))
+        state.commit(j, drop=True, score=len(kept) - 1 > n_keep)
         kept.pop(j)
+        progress.update()
     return kept
 
 
-def _initial_matrices(pool, lab, n_select, lam, fisher):
+def _low_rank_capacity(K, n_lab, n_steps, n_select):
+    """Woodbury columns the low-rank ``M⁻¹`` can need: labelled, picks and removals."""
+    return K * (n_lab + n_steps + max(n_steps - n_select, 0))
+
+
+def _use_low_rank(D, capacity):
+    """Whether ``M⁻¹`` is kept as ``λ⁻¹I`` minus low-rank terms instead of dense.
+
+    Dense costs O(D²) memory, O(D³) to start and O(D²K) per step; the
+    low-rank form O(D·r) memory and O(D·r·K) per step plus passes over the
+    rows to apply ``F``. It pays when the rank stays well below D and D is
+    wide (a linear model on raw pixels: D = 7,850 for MNIST).
+    """
+    return D >= 2048 and 2 * capacity <= D
+
+
+def _dense_metric(pool, lab, n_select, lam, fisher, workers):
     """``M₀⁻¹`` and ``F`` (``None`` for the identity) as the reference defines them.
 
     ``F`` is the mean Fisher over all rows, labelled and pool;
@@ -504,7 +783,7 @@ def _initial_matrices(pool, lab, n_select, lam, fisher):
     xp = pool.xp
     eye = _eye(pool.K * pool.d, pool.H, xp)
     n_lab = 0 if lab is None else lab.n
-    lab_sum = lab.fisher_sum() if n_lab else None
+    lab_sum = lab.fisher_sum(workers) if n_lab else None
     if lab_sum is None:
         Minv = eye / lam
     else:
@@ -512,21 +791,22 @@ def _initial_matrices(pool, lab, n_select, lam, fisher):
         Minv = xp.linalg.inv(lam * eye + lab_sum / (n_lab + n_select))
         Minv = 0.5 * (Minv + Minv.mT)
     if fisher == "identity":
-        return Minv, None
-    total = pool.fisher_sum() if lab_sum is None else pool.fisher_sum() + lab_sum
-    return Minv, total / (pool.n + n_lab)
+        return _DenseMetric(Minv, None, xp)
+    total = pool.fisher_sum(workers) if lab_sum is None else pool.fisher_sum(workers) + lab_sum
+    return _DenseMetric(Minv, total / (pool.n + n_lab), xp)
 
 
-def _one_blas_thread(xp):
-    """Pin BLAS to one thread around the numpy kernel.
-
-    The greedy loop issues hundreds of medium-sized GEMMs per call; on the
-    2-core machine of our benchmarks, OpenBLAS threading made the whole call
-    3-10x slower (threads spin-wait for each other), idle or shared.
-    """
-    if xp is np:
-        return threadpool_limits(limits=1, user_api="blas")
-    return contextlib.nullcontext()
+def _low_rank_metric(pool, lab, n_select, lam, fisher, capacity, unscaled):
+    """The same ``M₀⁻¹`` and ``F`` as :func:`_dense_metric`, in low-rank form."""
+    xp, K = pool.xp, pool.K
+    n_lab = 0 if lab is None else lab.n
+    W0 = xp.zeros((K * pool.d, 0), dtype=pool.H.dtype, **_device_kw(pool.H))
+    if n_lab:
+        V = lab.dense_factors(range(n_lab)) / math.sqrt(n_lab + n_select)
+        core = lam * _eye(V.shape[1], V, xp) + V.mT @ V
+        W0 = V @ _cholesky_inverse_factor(core, xp) / math.sqrt(lam)
+    rows = None if fisher == "identity" else [unscaled] + ([lab] if n_lab else [])
+    return _LowRankMetric(lam, W0, W0.shape[1] + capacity, rows, pool.n + n_lab, xp)
 
 
 # BAIT's gains are about (‖h‖²/λ)²: beyond 2**±240 for ‖h‖/√λ they leave float64.
@@ -566,12 +846,25 @@ def _rescale(H, H_labeled, lam, xp):
 
 
 def _bait_select(
-    H, P, n_select, H_labeled, P_labeled, lam, oversample, fisher, xp, return_trace=False
+    H,
+    P,
+    n_select,
+    H_labeled,
+    P_labeled,
+    lam,
+    oversample,
+    fisher,
+    xp,
+    *,
+    n_jobs=1,
+    verbose=0,
+    low_rank=None,
 ):
     """BAIT picks; input assumed valid (see :func:`bait_select`).
 
-    ``P=None`` means regression. With ``return_trace=True`` also returns
-    ``tr(M⁻¹F)`` before the first and after every forward pick.
+    ``P=None`` means regression. ``n_jobs`` threads share the chunked passes
+    (numpy); the picks never depend on it. ``low_rank`` forces the form of
+    ``M⁻¹`` (``None``: :func:`_use_low_rank` decides).
     """
     H, H_labeled, lam = _rescale(H, H_labeled, lam, xp)
     n_lab = 0 if H_labeled is None else H_labeled.shape[0]
@@ -579,19 +872,26 @@ def _bait_select(
     # M_S = λI + (Σ_labelled I(x) + B·Σ_S I(x)) / (L + B).
     scale = math.sqrt(n_select / (n_lab + n_select))
     if P is None:
-        pool = _LinearRows(H, scale, xp)
+        pool, unscaled = _LinearRows(H, scale, xp), _LinearRows(H, 1.0, xp)
         lab = _LinearRows(H_labeled, 1.0, xp) if n_lab else None
     else:
-        pool = _SoftmaxRows(H, P, scale, xp)
+        pool, unscaled = _SoftmaxRows(H, P, scale, xp), _SoftmaxRows(H, P, 1.0, xp)
         lab = _SoftmaxRows(H_labeled, P_labeled, 1.0, xp) if n_lab else None
-    with _one_blas_thread(xp):
-        Minv, F = _initial_matrices(pool, lab, n_select, lam, fisher)
-        N = Minv @ (Minv if F is None else F @ Minv)
-        state = _State(pool, Minv, F, *pool.initial_state(Minv, N), 1.0)
-        trace = [state.objective()] if return_trace else None
-        picks = _forward(state, min(oversample * n_select, pool.n), trace)
-        picks = _backward(state, picks, n_select)
-    return (picks, trace) if return_trace else picks
+    n_steps = min(oversample * n_select, pool.n)
+    capacity = _low_rank_capacity(pool.K, n_lab, n_steps, n_select)
+    if low_rank is None:
+        low_rank = _use_low_rank(pool.K * pool.d, capacity)
+    progress = Progress(verbose, 2 * n_steps - n_select, "BAIT")
+    with Workers(n_jobs, xp) as workers:
+        if low_rank:
+            metric = _low_rank_metric(pool, lab, n_select, lam, fisher, capacity, unscaled)
+        else:
+            metric = _dense_metric(pool, lab, n_select, lam, fisher, workers)
+        state = _State(pool, metric, 1.0, workers)
+        picks = _forward(state, n_steps, progress)
+        picks = _backward(state, picks, n_select, progress)
+    progress.close()
+    return picks
 
 
 def _check_shapes(H, P, H_labeled, P_labeled, n_select, xp):

@@ -16,7 +16,7 @@ import numbers
 
 import numpy as np
 
-from ..backends._dispatch import _to_numpy
+from ..backends import to_numpy
 from ..utils._validation import DEVICE, Interval, StrOptions, validate_params
 from ._common import check_n_select, prepare, sq_norms
 from ._kmeanspp import _fill_uniform, _kmeanspp_select, _uniform_position
@@ -69,7 +69,7 @@ class _Chain:
 
     @staticmethod
     def _row(X, i):
-        return np.asarray(_to_numpy(X[i, :]), dtype=np.float64)
+        return np.asarray(to_numpy(X[i, :]), dtype=np.float64)
 
     def gram(self):
         """``L_S`` from the factored Gram ``(A_S A_Sᵀ) ∘ (H_S H_Sᵀ) + εI``."""
@@ -139,7 +139,7 @@ def _kdpp_select(A, H, n_select, rng, xp, init="kmeans++", n_steps=None, return_
     """
     n = H.shape[0]
     n_steps = default_n_steps(n_select) if n_steps is None else n_steps
-    g_sq = np.asarray(_to_numpy(sq_norms(A, xp) * sq_norms(H, xp)), dtype=np.float64)
+    g_sq = np.asarray(to_numpy(sq_norms(A, xp) * sq_norms(H, xp)), dtype=np.float64)
     chain = _Chain(A, H, _jitter(g_sq), _initial_set(A, H, g_sq, n_select, rng, xp, init))
     if n_select < n:
         for _ in range(n_steps):

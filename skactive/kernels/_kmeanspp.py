@@ -21,6 +21,9 @@ from ._common import _device_kw, check_n_select, pow2_exponent, pow2_scale, prep
 _INITS = ("max_norm", "random")
 
 
+_EPS64 = float(np.finfo(np.float64).eps)
+
+
 def _gradient_factor(P, xp):
     """``A = P − onehot(argmax P)``: the class factor of the last-layer gradient.
 
@@ -43,7 +46,7 @@ def _uniform_position(u, m):
     return min(max(math.ceil(u * m) - 1, 0), m - 1)
 
 
-def _noise_tol(K, d):
+def _noise_tol(K, d, eps=_EPS64):
     """Relative rounding bound of the factored squared distance.
 
     For an exact duplicate of a centre the factored formula cancels to a
@@ -52,7 +55,7 @@ def _noise_tol(K, d):
     indistinguishable from 0, so it is set to 0. Exact duplicates of a centre
     then have D² = 0, as the direct difference would give.
     """
-    return 4.0 * (K + d + 2) * float(np.finfo(np.float64).eps)
+    return 4.0 * (K + d + 2) * eps
 
 
 class _Distances:
@@ -76,7 +79,7 @@ class _Distances:
 
     def __init__(self, A, H, xp):
         self.A, self.xp = A, xp
-        self.tol = _noise_tol(A.shape[1], H.shape[1])
+        self.tol = _noise_tol(A.shape[1], H.shape[1], float(xp.finfo(H.dtype).eps))
         self.a_sq = sq_norms(A, xp)
         origin = H[0, :]
         hc_sq = _centred_sq_norms(H, origin, xp)
@@ -176,11 +179,12 @@ def _fill_uniform(picks, chosen, n_select, rng):
         chosen[idx] = True
 
 
-def _kmeanspp_select(A, H, n_select, rng, xp, init="max_norm"):
+def _kmeanspp_select(A, H, n_select, rng, xp, init="max_norm", progress=None):
     """k-means++ seeding on ``g = a ⊗ h``; input assumed valid (see :func:`kmeanspp_select`).
 
     ``rng`` is a legacy ``numpy.random.RandomState``; ``A``, ``H`` are float
-    arrays of namespace ``xp`` on one device.
+    arrays of namespace ``xp`` on one device. ``progress`` (a
+    :class:`~skactive.kernels._parallel.Progress`) counts the picks.
     """
     n = H.shape[0]
     # Exact powers of two scale every D² alike: the same draws, no overflow.
@@ -206,6 +210,8 @@ def _kmeanspp_select(A, H, n_select, rng, xp, init="max_norm"):
         chosen[idx] = True
         d2 = xp.minimum(d2, dist.to(idx))
         d2[idx] = 0.0
+        if progress is not None:
+            progress.update()
     return picks
 
 

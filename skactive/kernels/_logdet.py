@@ -18,6 +18,7 @@ that most increases ``log det M`` and then adds its term to ``M``:
 import math
 import numbers
 
+from ..exceptions import NumericalRangeError
 from ..utils._validation import DEVICE, Interval, StrOptions, validate_params
 from ._bait import (
     _check_shapes,
@@ -59,7 +60,7 @@ def _best(scores, taken, xp):
     """Largest score among rows not taken; lowest index on exact ties."""
     j = int(xp.argmax(xp.where(taken, -xp.inf, scores)))
     if not math.isfinite(float(scores[j])):
-        raise FloatingPointError(
+        raise NumericalRangeError(
             "Log-det gains became non-finite; rescale the embeddings or increase 'lam'."
         )
     return j
@@ -148,7 +149,7 @@ class _FisherState:
         gains = self.exact(idx)
         j = int(xp.argmax(gains))
         if not math.isfinite(float(gains[j])):
-            raise FloatingPointError(
+            raise NumericalRangeError(
                 "Log-det gains became non-finite; rescale the embeddings or increase 'lam'."
             )
         return int(idx[j]), float(gains[j])

@@ -5,10 +5,9 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils import _safe_indexing
 
 from ..base import BaseQueryStrategy
-from ..utils._validation import Interval, _fit_context, _num_samples
+from ..utils._validation import Interval, _fit_context, _num_samples, _safe_indexing
 from ._coreset import CoreSet
 from ._random import RandomSampling
 from ._uncertainty import LeastConfidence

@@ -1,7 +1,10 @@
 """BADGE: k-means++ seeding on last-layer gradient embeddings."""
 
+from numbers import Integral
+
 from ..base import BaseQueryStrategy
 from ..kernels._kmeanspp import _gradient_factor, _kmeanspp_select
+from ..kernels._parallel import Progress, blas_threads, compute_dtype, effective_n_jobs
 from ..utils._validation import StrOptions
 
 
@@ -36,6 +39,19 @@ class BADGE(BaseQueryStrategy):
         Where the kernel runs: ``"auto"`` (torch on CUDA when available, else
         numpy), ``"numpy"``, ``"cpu"`` (torch CPU), ``"cuda"`` or
         ``"cuda:<i>"``. Arithmetic is float64 everywhere.
+    n_jobs : int or None, default=None
+        BLAS threads for the numpy kernel. ``None`` means one: each pick
+        reads the pool once in a memory-bound matrix-vector product, which a
+        second thread barely speeds up on an idle machine and slows down
+        2-3x when another process keeps a core busy (measured, see
+        ``benchmarks/README.md``). ``-1`` means all CPUs. Torch backends use
+        torch's own threads.
+    dtype : {"float64", "float32"}, default="float64"
+        Compute precision. ``"float32"`` is an opt-in speed mode; its picks
+        can differ from float64's where distances agree to about 1e-6.
+    verbose : int, default=0
+        Show the picks as they are made (a tqdm bar when tqdm is installed,
+        else a line every tenth of the batch on stderr).
 
     Attributes
     ----------
@@ -45,6 +61,8 @@ class BADGE(BaseQueryStrategy):
         The adapter of ``estimator_``.
     classes_ : ndarray
         Class labels of ``estimator_``.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
 
     See Also
     --------
@@ -95,14 +113,35 @@ class BADGE(BaseQueryStrategy):
     _parameter_constraints = {
         **BaseQueryStrategy._parameter_constraints,
         "init": [StrOptions({"max_norm", "random"})],
+        "n_jobs": [Integral, None],
+        "dtype": [StrOptions({"float64", "float32"})],
+        "verbose": ["verbose"],
     }
     _tasks = frozenset({"classification"})
 
-    def __init__(self, estimator, *, init="max_norm", random_state=None, device="auto"):
+    def __init__(
+        self,
+        estimator,
+        *,
+        init="max_norm",
+        random_state=None,
+        device="auto",
+        n_jobs=None,
+        dtype="float64",
+        verbose=0,
+    ):
         super().__init__(estimator, random_state=random_state, device=device)
         self.init = init
+        self.n_jobs = n_jobs
+        self.dtype = dtype
+        self.verbose = verbose
 
     def _select(self, X_pool, batch_size, rng, backend):
-        H, P = self._outputs(X_pool, backend)
-        A = _gradient_factor(P, backend.xp)
-        return _kmeanspp_select(A, H, batch_size, rng, backend.xp, init=self.init)
+        xp = backend.xp
+        H, P = (compute_dtype(a, self.dtype, xp) for a in self._outputs(X_pool, backend))
+        A = _gradient_factor(P, xp)
+        progress = Progress(self.verbose, batch_size - 1, "BADGE")
+        with blas_threads(effective_n_jobs(self.n_jobs, 1), xp):
+            picks = _kmeanspp_select(A, H, batch_size, rng, xp, init=self.init, progress=progress)
+        progress.close()
+        return picks

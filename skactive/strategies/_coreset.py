@@ -1,7 +1,11 @@
 """CoreSet: greedy k-center on last-layer embeddings."""
 
+from numbers import Integral
+
 from ..base import BaseQueryStrategy
 from ..kernels._kcenter import _kcenter_greedy
+from ..kernels._parallel import blas_threads, compute_dtype, effective_n_jobs
+from ..utils._validation import StrOptions
 
 
 class CoreSet(BaseQueryStrategy):
@@ -23,6 +27,16 @@ class CoreSet(BaseQueryStrategy):
     device : str, default="auto"
         Where the kernel runs: ``"auto"``, ``"numpy"``, ``"cpu"``, ``"cuda"``
         or ``"cuda:<i>"``.
+    n_jobs : int or None, default=None
+        BLAS threads for the numpy kernel. ``None`` means one: each pick
+        reads the pool once in a memory-bound matrix-vector product, which a
+        second thread barely speeds up on an idle machine and slows down
+        when another process keeps a core busy (measured, see
+        ``benchmarks/README.md``). ``-1`` means all CPUs. Torch backends use
+        torch's own threads.
+    dtype : {"float64", "float32"}, default="float64"
+        Compute precision. ``"float32"`` is an opt-in speed mode; its picks
+        can differ from float64's where distances agree to about 1e-6.
 
     Attributes
     ----------
@@ -30,6 +44,8 @@ class CoreSet(BaseQueryStrategy):
         The fitted clone of ``estimator``.
     adapter_ : BaseAdapter
         The adapter of ``estimator_``.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
 
     Notes
     -----
@@ -54,11 +70,26 @@ class CoreSet(BaseQueryStrategy):
     array([3, 1])
     """
 
+    _parameter_constraints = {
+        **BaseQueryStrategy._parameter_constraints,
+        "n_jobs": [Integral, None],
+        "dtype": [StrOptions({"float64", "float32"})],
+    }
     _needs_labeled = True
+
+    def __init__(
+        self, estimator, *, random_state=None, device="auto", n_jobs=None, dtype="float64"
+    ):
+        super().__init__(estimator, random_state=random_state, device=device)
+        self.n_jobs = n_jobs
+        self.dtype = dtype
 
     def _uses_proba(self):
         return False
 
     def _select(self, X_pool, batch_size, rng, backend):
-        H, _ = self._outputs(X_pool, backend)
-        return _kcenter_greedy(H, self._labeled(backend)[0], batch_size, backend.xp)
+        xp = backend.xp
+        H = compute_dtype(self._outputs(X_pool, backend)[0], self.dtype, xp)
+        H_lab = compute_dtype(self._labeled(backend)[0], self.dtype, xp)
+        with blas_threads(effective_n_jobs(self.n_jobs, 1), xp):
+            return _kcenter_greedy(H, H_lab, batch_size, xp)

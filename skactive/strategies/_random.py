@@ -25,6 +25,8 @@ class RandomSampling(BaseQueryStrategy):
         The fitted clone of ``estimator``.
     adapter_ : BaseAdapter or None
         The adapter of ``estimator_``, or None if it has none.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
 
     Examples
     --------
@@ -37,7 +39,7 @@ class RandomSampling(BaseQueryStrategy):
     array([2, 8, 4])
     """
 
-    _needs_adapter = False
+    _needs = "nothing"
     _auto_device = "numpy"
 
     def _select(self, X_pool, batch_size, rng, backend):

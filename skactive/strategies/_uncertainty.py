@@ -1,7 +1,5 @@
 """Uncertainty sampling: least confidence, margin and entropy."""
 
-from sklearn.utils.validation import check_is_fitted
-
 from ..base import BaseQueryStrategy
 from ..kernels._uncertainty import _entropy, _least_confidence, _margin, _top_k
 
@@ -10,6 +8,7 @@ class _UncertaintySampling(BaseQueryStrategy):
     """Pick the rows with the highest uncertainty score; lowest index on ties."""
 
     _tasks = frozenset({"classification"})
+    _needs = "probabilities"
     _score = None
     _auto_device = "numpy"
 
@@ -24,9 +23,7 @@ class _UncertaintySampling(BaseQueryStrategy):
         -------
         scores : ndarray of shape (n_samples,)
         """
-        check_is_fitted(self)
-        X_pool = self._validate_pool(X_pool)
-        backend = self._backend()
+        X_pool, backend = self._prepare_query(X_pool)
         return backend.to_numpy(type(self)._score(self._pool_proba(X_pool, backend)))
 
     def _select(self, X_pool, batch_size, rng, backend):
@@ -41,8 +38,9 @@ _DOC = """{summary}
     Parameters
     ----------
     estimator : estimator object
-        A classifier with an adapter (see :mod:`skactive.adapters`); cloned in
-        :meth:`fit`.
+        Any classifier with ``predict_proba`` (also inside a ``Pipeline`` or a
+        search CV): a forest, ``SVC(probability=True)``, a linear model, a
+        skorch net, ...; cloned in :meth:`fit`.
     random_state : int, RandomState instance or None, default=None
         Unused (the strategy is deterministic); kept for a uniform interface.
     device : str, default="auto"
@@ -55,9 +53,13 @@ _DOC = """{summary}
     estimator_ : estimator object
         The fitted clone of ``estimator``.
     adapter_ : BaseAdapter
-        The adapter of ``estimator_``.
+        The adapter of ``estimator_``; a
+        :class:`~skactive.adapters.ProbabilityAdapter` when no registered
+        adapter supports it.
     classes_ : ndarray
         Class labels of ``estimator_``.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
 
     Examples
     --------

@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 from sklearn.base import _fit_context
+from sklearn.utils import _safe_indexing
 from sklearn.utils._chunking import get_chunk_n_rows
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -31,6 +32,7 @@ __all__ = [
     "StrOptions",
     "_fit_context",
     "_num_samples",
+    "_safe_indexing",
     "check_batch_size",
     "check_device",
     "check_model_output",

@@ -1,0 +1,124 @@
+"""Threads and progress for long kernel calls: ``n_jobs``, a small pool, a progress bar.
+
+The numpy kernels split their pool-sized passes into fixed, cache-sized row
+chunks and hand the chunks to worker threads (numpy and BLAS release the GIL),
+with BLAS itself pinned to one thread. Chunks are fixed by the data, not by the
+number of threads, so every thread count gives the same floating-point result
+and the same picks. Measured on 2 cores (benchmarks/README.md): BLAS's own
+threads spin-wait and made the greedy loops 2-10x slower on a shared machine,
+whereas chunk threads, scheduled dynamically, fall back to the speed of one
+thread when the other core is busy.
+"""
+
+import contextlib
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+
+def cpu_count():
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def effective_n_jobs(n_jobs, default):
+    """Threads for ``n_jobs`` (scikit-learn meaning; ``None`` picks ``default``).
+
+    ``default`` is ``"all"`` (every CPU) or an int: the setting each kernel
+    measured best (see the strategies' ``n_jobs`` documentation). Negative
+    values count back from the CPUs as in joblib (-1 = all, -2 = all but one).
+    """
+    n_cpu = cpu_count()
+    if n_jobs is None:
+        n_jobs = n_cpu if default == "all" else default
+    elif n_jobs < 0:
+        n_jobs = n_cpu + 1 + n_jobs
+    return max(1, min(int(n_jobs), n_cpu))
+
+
+class Workers:
+    """Worker threads for one kernel call; BLAS is pinned to one thread meanwhile.
+
+    Use as a context manager around the numpy kernel. ``Workers.run(workers,
+    fn, items)`` maps ``fn`` over ``items`` in order, on the threads when
+    there are several (``workers`` may be ``None``: run inline).
+    """
+
+    def __init__(self, n_jobs, xp=np):
+        self.n = n_jobs if xp is np else 1
+        self.numpy = xp is np
+        self._pool = None
+        self._limits = None
+
+    def __enter__(self):
+        if self.numpy:
+            self._limits = threadpool_limits(limits=1, user_api="blas")
+        if self.n > 1:
+            self._pool = ThreadPoolExecutor(max_workers=self.n, thread_name_prefix="skactive")
+        return self
+
+    def __exit__(self, *exc):
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        if self._limits is not None:
+            self._limits.restore_original_limits()
+            self._limits = None
+        return False
+
+    @staticmethod
+    def run(workers, fn, items):
+        """``[fn(item) for item in items]``, on ``workers``' threads when it has several."""
+        if workers is None or workers._pool is None or len(items) < 2:
+            return [fn(item) for item in items]
+        return list(workers._pool.map(fn, items))
+
+
+def blas_threads(n_jobs, xp=np):
+    """Limit BLAS to ``n_jobs`` threads around a numpy kernel (torch: no change)."""
+    if xp is not np:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=n_jobs, user_api="blas")
+
+
+def compute_dtype(x, dtype, xp):
+    """``x`` in the kernels' compute dtype: ``"float64"`` (exact, default) or ``"float32"``."""
+    want = getattr(xp, dtype)
+    return x if x is None or x.dtype == want else xp.astype(x, want)
+
+
+class Progress:
+    """Steps of a long selection: a tqdm bar when tqdm is installed, else lines on stderr.
+
+    Silent unless ``verbose`` (scikit-learn's convention: 0 is silent).
+    """
+
+    def __init__(self, verbose, total, desc):
+        self.bar, self.verbose, self.total, self.desc, self.done = None, verbose, total, desc, 0
+        if not verbose:
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            tqdm = None
+        if tqdm is not None:
+            self.bar = tqdm(total=total, desc=desc, unit="step", leave=False)
+
+    def update(self):
+        self.done += 1
+        if not self.verbose:
+            return
+        if self.bar is not None:
+            self.bar.update(1)
+        elif self.done == self.total or self.done % max(1, self.total // 10) == 0:
+            print(f"{self.desc}: step {self.done}/{self.total}", file=sys.stderr, flush=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()

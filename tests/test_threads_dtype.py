@@ -1,0 +1,95 @@
+"""n_jobs, the float32 compute mode and progress output of BADGE, CoreSet and BAIT."""
+
+import re
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+
+from skactive import BADGE, BAIT, CoreSet
+from skactive.kernels._parallel import Progress, Workers, cpu_count, effective_n_jobs
+from skactive.utils._validation import InvalidParameterError
+
+STRATEGIES = [BADGE, CoreSet, BAIT]
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(400, 8, n_informative=6, n_redundant=0, n_classes=4, random_state=0)
+    return X[:40], y[:40], X[40:]
+
+
+def _query(cls, data, **params):
+    X_lab, y_lab, X_pool = data
+    al = cls(LogisticRegression(max_iter=500), random_state=0, device="numpy", **params)
+    return al.fit(X_lab, y_lab).query(X_pool, batch_size=12)
+
+
+@pytest.mark.parametrize("cls", STRATEGIES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("n_jobs", [1, 2, -1])
+def test_thread_count_does_not_change_picks(cls, n_jobs, data):
+    assert _query(cls, data, n_jobs=n_jobs).tolist() == _query(cls, data).tolist()
+
+
+@pytest.mark.parametrize("cls", STRATEGIES, ids=lambda c: c.__name__)
+def test_float32_mode_gives_a_valid_deterministic_batch(cls, data):
+    picks = _query(cls, data, dtype="float32")
+    assert picks.dtype == np.int64 and len(set(picks.tolist())) == 12
+    assert picks.min() >= 0 and picks.max() < len(data[2])
+    assert _query(cls, data, dtype="float32").tolist() == picks.tolist()
+
+
+@pytest.mark.parametrize("cls", STRATEGIES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "param, value", [("n_jobs", 1.5), ("n_jobs", "2"), ("dtype", "float16"), ("dtype", np.float32)]
+)
+def test_invalid_thread_and_dtype_parameters_raise(cls, param, value, data):
+    al = cls(LogisticRegression(), **{param: value})
+    with pytest.raises(InvalidParameterError, match=f"The '{param}' parameter of {cls.__name__}"):
+        al.fit(*data[:2])
+
+
+@pytest.mark.parametrize("cls, total", [(BAIT, 2 * 12 * 2 - 12), (BADGE, 11)])
+def test_verbose_shows_the_steps(cls, total, data, capsys):
+    _query(cls, data, verbose=1)
+    err = capsys.readouterr().err
+    assert re.search(rf"{cls.__name__}.*/{total}\b", err), err
+    _query(cls, data)
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_without_tqdm_prints_tenths(monkeypatch, capsys):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_tqdm(name, *args, **kwargs):
+        if name.startswith("tqdm"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tqdm)
+    progress = Progress(1, 20, "BAIT")
+    for _ in range(20):
+        progress.update()
+    progress.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "BAIT: step 2/20" and lines[-1] == "BAIT: step 20/20"
+    assert len(lines) == 10
+
+
+@pytest.mark.parametrize(
+    "n_jobs, default, want",
+    [(None, 1, 1), (None, "all", "cpus"), (1, "all", 1), (-1, 1, "cpus"), (10**6, 1, "cpus")],
+)
+def test_effective_n_jobs(n_jobs, default, want):
+    want = cpu_count() if want == "cpus" else want
+    assert effective_n_jobs(n_jobs, default) == want
+    assert effective_n_jobs(-(cpu_count() + 5), 1) == 1
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2, 3])
+def test_workers_map_in_order(n_jobs):
+    with Workers(n_jobs) as workers:
+        assert Workers.run(workers, lambda i: i * i, list(range(17))) == [i * i for i in range(17)]
