@@ -13,6 +13,16 @@ Three groups of settings, each a (data set, batch size, model) combination:
   10,000 "validation" rows, outside the pool) against a random Gaussian
   projection to 128-d, batches of 10.
 
+The ``selectors`` preset runs issue 9's experiments and writes its own section
+of ``README_paper.md`` (between markers; the other presets keep it):
+
+* ``fig2``, the BAIT paper's Fig. 2: forward-only BAIT against greedy log-det
+  on the Fisher and on the gradient embeddings, logistic regression on the
+  learned and the random 128-d MNIST features, 50 batches of 10;
+* ``selectors``, the BADGE paper's App. G and ALBL: BADGE against k-DPP
+  sampling (accuracy and selection time side by side) and ALBL, with the
+  classification baselines, on MNIST, letter and kropt with a linear model.
+
 Every run follows :func:`skactive.experiments.simulation.active_learning_curve`: random
 initial set, then query, reveal, refit from scratch. Repeat r of every
 strategy shares its initial set and seeds, so the penalty matrix's t-tests
@@ -82,7 +92,14 @@ PRESETS = {
         # BAIT on letter's MLP (K = 26, K·d = 3354) alone takes longer than the
         # whole quick budget on 2 cores; the full preset has it.
         "mlp_sets": ("mnist", "kropt"),
-        "classification": ("RandomSampling", "MarginSampling", "CoreSet", "BADGE", "BAIT"),
+        "classification": (
+            "RandomSampling",
+            "MarginSampling",
+            "CoreSet",
+            "BADGE",
+            "BAIT",
+            "ALBL",
+        ),
         "representation_rows": 5000,
         "representation_epochs": 20,
     },
@@ -103,17 +120,65 @@ PRESETS = {
             "CoreSet",
             "BADGE",
             "BAIT",
+            "KDPP",
+            "ALBL",
         ),
         "representation_rows": 10000,
         "representation_epochs": 50,
     },
+    # Issue 9's experiments (run with --groups fig2,selectors).
+    "selectors": {
+        "pool": 1000,
+        "test": 2000,
+        "repeats": 3,
+        "rounds": 8,
+        "batch_sizes": (10, 25),
+        "initial": {"classification": 40, "linear": 20, "fig2": 20, "selectors": 40},
+        "models": {"classification": ("linear",), "regression": ()},
+        "mlp_sets": (),
+        "classification": (),
+        "representation_rows": 5000,
+        "representation_epochs": 20,
+        # The paper runs 50 batches of 10; 40 keep the run within ~15 minutes
+        # on 2 shared cores (BAIT's Kd = 1,290 state dominates).
+        "fig2_pool": 700,
+        "fig2_rounds": 40,
+        "fig2_repeats": 2,
+    },
 }
+
+#: Issue 9's strategy line-ups: name -> (class name, parameters).
+FIG2_STRATEGIES = {
+    "RandomSampling": ("RandomSampling", {}),
+    "BAIT (forward)": ("BAIT", {"oversample": 1}),
+    "LogDet Fisher": ("GreedyLogDet", {"embedding": "fisher"}),
+    "LogDet gradient": ("GreedyLogDet", {"embedding": "gradient"}),
+}
+SELECTOR_STRATEGIES = {
+    "RandomSampling": ("RandomSampling", {}),
+    "MarginSampling": ("MarginSampling", {}),
+    "LeastConfidence": ("LeastConfidence", {}),
+    "CoreSet": ("CoreSet", {}),
+    "BADGE": ("BADGE", {}),
+    "KDPP": ("KDPP", {}),
+    "ALBL": ("ALBL", {}),
+}
+GROUPS = ("classification", "regression", "linear", "fig2", "selectors")
+SECTION = ("<!-- issue-9 selectors: start -->", "<!-- issue-9 selectors: end -->")
 
 
 def available(names):
-    """Strategy classes of ``skactive`` by name; the missing ones are reported and left out."""
-    found = {name: getattr(skactive, name) for name in names if hasattr(skactive, name)}
-    return found, [name for name in names if name not in found]
+    """Strategy specs ``{name: (class, params)}``; the missing classes are reported and left out.
+
+    ``names`` is a sequence of class names or a dict ``{name: (class name, params)}``.
+    """
+    specs = names if isinstance(names, dict) else {n: (n, {}) for n in names}
+    found = {
+        name: (getattr(skactive, cls), params)
+        for name, (cls, params) in specs.items()
+        if hasattr(skactive, cls)
+    }
+    return found, [cls for name, (cls, _) in specs.items() if name not in found]
 
 
 def model(kind, task):
@@ -183,6 +248,17 @@ def plan(cfg, groups):
     if "linear" in groups:
         for data in ("mnist-learned128", "mnist-random128"):
             settings.append(("linear", data, "classification", "linear", 10, cls_found))
+    if "fig2" in groups:
+        fig2_found, fig2_missing = available(FIG2_STRATEGIES)
+        cls_missing += fig2_missing
+        for data in ("mnist-learned128", "mnist-random128"):
+            settings.append(("fig2", data, "classification", "linear", 10, fig2_found))
+    if "selectors" in groups:
+        sel_found, sel_missing = available(SELECTOR_STRATEGIES)
+        cls_missing += sel_missing
+        for data in CLASSIFICATION_SETS:
+            for B in cfg.get("selectors_batch_sizes", cfg["batch_sizes"]):
+                settings.append(("selectors", data, "classification", "linear", B, sel_found))
     for kind in cfg["models"]["classification"]:
         if "classification" in groups:
             for data in CLASSIFICATION_SETS:
@@ -237,13 +313,17 @@ def run(preset, groups, n_jobs, seed, only=None, resume=False):
         if data.startswith("mnist-") and data.endswith("128"):
             reps = reps or representations(cfg, seed)
             arrays = reps[data]
+            if group == "fig2":
+                arrays = _subsample(arrays, cfg.get("fig2_pool"), seed)
         else:
             key = (data, task)
             if key not in cache:
                 cache[key] = prepare(data, task, cfg, seed)
             arrays = cache[key]
         est = model(kind, task)
-        strategies = {name: cls(est, device="numpy") for name, cls in classes.items()}
+        strategies = {
+            name: cls(est, device="numpy", **params) for name, (cls, params) in classes.items()
+        }
         label = _label(setting)
         with warnings.catch_warnings(), threadpool_limits(limits=1):
             # Small labelled sets stop the solvers early; expected, and noisy.
@@ -253,8 +333,8 @@ def run(preset, groups, n_jobs, seed, only=None, resume=False):
                 *arrays,
                 initial_size=cfg["initial"][group],
                 batch_size=B,
-                n_rounds=cfg["rounds"],
-                n_repeats=cfg["repeats"],
+                n_rounds=cfg.get(f"{group}_rounds", cfg["rounds"]),
+                n_repeats=cfg.get(f"{group}_repeats", cfg["repeats"]),
                 setting=label,
                 random_state=seed,
                 n_jobs=n_jobs,
@@ -268,6 +348,12 @@ def run(preset, groups, n_jobs, seed, only=None, resume=False):
     return collection, missing, earlier + time.perf_counter() - start, len(done)
 
 
+def _subsample(arrays, n, seed):
+    """The first ``n`` pool rows (already a random draw) and the whole test set."""
+    X, y, X_test, y_test = arrays
+    return arrays if n is None or n >= len(y) else (X[:n], y[:n], X_test, y_test)
+
+
 def group_curves(collection, group):
     sub = ResultCollection(r for r in collection if r.info.get("group") == group)
     return sub.curves() if len(sub) else {}
@@ -276,7 +362,7 @@ def group_curves(collection, group):
 def summarise(collection):
     """Penalty matrices (both thresholds), CDF summaries and timings per group."""
     summary = {}
-    for group in ("classification", "regression", "linear"):
+    for group in GROUPS:
         curves = group_curves(collection, group)
         if not curves:
             continue
@@ -321,7 +407,7 @@ def plots(collection, summary, preset, curves_to_plot):
         fig.savefig(RESULTS / name, dpi=100)
         written.append(name)
 
-    for group in ("classification", "regression", "linear"):
+    for group in GROUPS:
         curves = group_curves(collection, group)
         if not curves:
             continue
@@ -350,12 +436,13 @@ def _table(header, rows):
     )
 
 
-def curve_table(collection, setting):
+def curve_table(collection, setting, step=1):
     curves = collection.curves()[setting]
     names = list(curves)
     n_labels = curves[names[0]][0]
     rows = []
-    for i, n in enumerate(n_labels):
+    shown = sorted(set(range(0, len(n_labels), step)) | {len(n_labels) - 1})
+    for i, n in ((i, n_labels[i]) for i in shown):
         cells = [n]
         for name in names:
             s = curves[name][1][:, i]
@@ -411,6 +498,25 @@ def readme(collection, summary, preset, wall, missing, pngs, curves_to_plot, com
             f"The run was resumed: {summary['resumed_settings']} settings come from an "
             "earlier, interrupted run (same settings and seeds), and their "
             "recorded times are included in the total above.",
+            "",
+        ]
+    if preset == "selectors":
+        cfg = PRESETS[preset]
+        lines += [
+            "Sizes (chosen so the run fits about 20 minutes on 2 shared cores): "
+            f"**fig2** (BAIT paper Fig. 2) uses {cfg['fig2_pool']} pool rows of MNIST's first "
+            "50,000 embedded by the hidden layer (128 ReLU units) of an MLP trained for "
+            f"{cfg['representation_epochs']} epochs on {cfg['representation_rows']} of the "
+            "10,000 validation rows, or by a random Gaussian projection to 128-d; logistic "
+            f"regression; {cfg['initial']['fig2']} random initial labels, then "
+            f"{cfg['fig2_rounds']} batches of 10 (the paper runs 50) and "
+            f"{cfg['fig2_repeats']} repeats; {cfg['test']} test rows. **selectors** (BADGE "
+            "App. G and ALBL) uses MNIST (50 principal components), letter and kropt with "
+            f"{cfg['pool']} pool rows, {cfg['initial']['selectors']} initial labels, "
+            f"{cfg['rounds']} rounds of B = {' and '.join(map(str, cfg['batch_sizes']))}, "
+            f"{cfg['repeats']} repeats, logistic regression. ALBL runs with its defaults "
+            "(CoreSet, LeastConfidence and a uniform arm); KDPP with ⌊5·B·ln B⌋ chain steps "
+            "from the k-means++ start.",
             "",
         ]
     if missing:
@@ -484,10 +590,11 @@ def readme(collection, summary, preset, wall, missing, pngs, curves_to_plot, com
     lines += ["## Learning curves (test score, mean ± standard error over repeats)", ""]
     for setting in curves_to_plot:
         png = f"paper_{preset}_curve_{setting.replace('/', '_').replace('=', '')}.png"
+        rounds = len(collection.curves()[setting][next(iter(collection.curves()[setting]))][0])
         lines += [
             f"### {setting}",
             "",
-            curve_table(collection, setting),
+            curve_table(collection, setting, step=max(1, rounds // 10)),
             "",
             f"Plot: `benchmarks/results/{png}`",
             "",
@@ -504,15 +611,71 @@ def readme(collection, summary, preset, wall, missing, pngs, curves_to_plot, com
         ),
         "",
     ]
-    README.write_text("\n".join(lines))
+    if preset == "selectors":
+        lines += selector_tables(collection)
+    write_readme(lines, preset)
+
+
+def selector_tables(collection):
+    """BADGE against k-DPP per setting (BADGE App. G): final accuracy and seconds per query."""
+    pairs = [n for n in ("BADGE", "KDPP") if n in collection.strategies]
+    if len(pairs) < 2:
+        return []
+    rows = []
+    for setting, curves in collection.curves().items():
+        if not all(n in curves for n in pairs):
+            continue
+        cells = [setting]
+        for name in pairs:
+            s = curves[name][1][:, -1]
+            cells.append(f"{s.mean():.3f} ± {s.std(ddof=1) / np.sqrt(len(s)):.3f}")
+        for name in pairs:
+            q = [
+                r.query_time[1:].mean()
+                for r in collection
+                if r.setting == setting and r.strategy == name
+            ]
+            cells.append(f"{np.mean(q):.3f}")
+        rows.append(cells)
+    return [
+        "## k-means++ (BADGE) against k-DPP sampling (BADGE paper, App. G)",
+        "",
+        "Final test accuracy (mean ± standard error over repeats) and mean seconds per query:",
+        "",
+        _table(
+            ["setting", *(f"{n} accuracy" for n in pairs), *(f"{n} s/query" for n in pairs)], rows
+        ),
+        "",
+    ]
+
+
+def write_readme(lines, preset):
+    """Write ``README_paper.md``: the selectors preset owns the marked section, the rest the top.
+
+    Each keeps the other's part, so running one preset never erases the other's tables.
+    """
+    old = README.read_text() if README.exists() else ""
+    start, end = SECTION
+    if start in old and end in old:
+        top = old[: old.index(start)].rstrip("\n")
+        section = old[old.index(start) : old.index(end) + len(end)]
+    else:
+        top, section = old.rstrip("\n"), ""
+    if preset == "selectors":
+        body = [("#" + ln) if ln.startswith("#") else ln for ln in lines]
+        body[0] = "## The papers' other selectors (issue 9): ALBL, k-DPP, greedy log-det"
+        section = "\n".join([start, "", *body, end])
+    else:
+        top = "\n".join(lines).rstrip("\n")
+    README.write_text("\n\n".join(p for p in (top, section) if p) + "\n")
 
 
 def pick_curves(collection):
     """A few settings worth showing: the first of each group."""
     chosen = []
-    for group in ("classification", "regression", "linear"):
+    for group in GROUPS:
         settings = list(group_curves(collection, group))
-        chosen += settings[:1] if group != "linear" else settings
+        chosen += settings if group in ("linear", "fig2") else settings[:1]
     return chosen
 
 
@@ -522,7 +685,8 @@ def main(argv=None):
     parser.add_argument(
         "--groups",
         default="classification,regression,linear",
-        help="comma-separated subset of classification, regression, linear",
+        help="comma-separated subset of classification, regression, linear, fig2, selectors "
+        "(the last two with --preset selectors)",
     )
     parser.add_argument("--only", help="comma-separated substrings of setting labels to run")
     parser.add_argument("--n-jobs", type=int, default=2, help="parallel runs (default 2)")
@@ -544,7 +708,8 @@ def main(argv=None):
     previous = RESULTS / f"paper_{args.preset}_summary.json"
     if args.summarise:
         collection = ResultCollection.load(RESULTS / f"paper_{args.preset}.json")
-        missing = [n for n in ("BADGE", "BAIT") if n not in collection.strategies]
+        # Keep what the run itself reported missing.
+        missing = json.loads(previous.read_text()).get("missing", []) if previous.exists() else []
         # Keep the facts of the run that produced the results.
         before = json.loads(previous.read_text()) if previous.exists() else {}
         wall = before.get("wall_seconds", 0.0)

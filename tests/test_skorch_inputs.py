@@ -203,3 +203,26 @@ def test_bad_skactive_layer_attribute_is_named_as_such(data):
     )
     with pytest.raises(ValueError, match=re.escape(msg)):
         CoreSet(_classifier(module=BadLayerNet)).fit(X, y)
+
+
+class _BinaryNet(Net):
+    def __init__(self):
+        super().__init__(n_outputs=1)
+
+    def forward(self, X):
+        return super().forward(X).squeeze(-1)
+
+
+def test_binary_classifier_takes_integer_labels(data):
+    X, y, X_pool = data
+    labels = (y == 0).astype(np.int32)
+    net = skorch.NeuralNetBinaryClassifier(
+        _BinaryNet, max_epochs=3, lr=0.1, train_split=None, verbose=0
+    )
+    al = BADGE(net, random_state=0).fit(X, labels)
+    direct = skorch.NeuralNetBinaryClassifier(
+        _BinaryNet, max_epochs=3, lr=0.1, train_split=None, verbose=0
+    ).fit(X, labels.astype(np.float32))
+    assert_allclose(al.predict_proba(X_pool), direct.predict_proba(X_pool))
+    assert al.adapter_.n_outputs == 2
+    assert len(set(al.query(X_pool.astype(np.float64), 6).tolist())) == 6

@@ -81,6 +81,11 @@ MODULES = [
         "Device selection and the host-side random numbers. See :ref:`backends`.",
     ),
     (
+        "skactive.utils",
+        "Utilities",
+        "What kind of estimator an object is, from scikit-learn's public tags.",
+    ),
+    (
         "skactive.exceptions",
         "Exceptions and warnings",
         "",

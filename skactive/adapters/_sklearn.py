@@ -28,6 +28,8 @@ def _with_ones(X, fit_intercept):
 
 
 def _is_linear(estimator):
+    # A per-feature coef_ plus intercept_ is what makes X itself the input of
+    # the last (only) linear layer; tree or kernel models have no such layer.
     coef = getattr(estimator, "coef_", None)
     n_features = getattr(estimator, "n_features_in_", None)
     return (
@@ -102,6 +104,8 @@ class LinearRegressorAdapter(BaseAdapter):
         return _with_ones(X, getattr(self.estimator, "fit_intercept", True))
 
     def embed_predict(self, X):
+        # Regression's Fisher information needs H only; P carries the predictions
+        # as (n, n_outputs) so single- and multi-output models look the same.
         pred = np.asarray(self.estimator.predict(X), dtype=np.float64)
         return self.embed(X), pred.reshape(pred.shape[0], -1)
 
@@ -146,6 +150,8 @@ class MLPAdapter(BaseAdapter):
         est = self.estimator
         act = _ACTIVATIONS[est.activation]
         H = _dense(X)
+        # The output layer is linear in the last hidden activations: those are
+        # the embedding, and its bias is the constant input 1 (the ones column).
         for W, b in zip(est.coefs_[:-1], est.intercepts_[:-1], strict=True):
             H = act(H @ W + b)
         out = H @ est.coefs_[-1] + est.intercepts_[-1]
@@ -154,7 +160,9 @@ class MLPAdapter(BaseAdapter):
             return H, out
         if est.out_activation_ == "softmax":
             return H, softmax(out, axis=1)
-        p = expit(out[:, 0])  # binary: one logistic unit
+        # Binary: one logistic unit, i.e. the two-class softmax of (0, z);
+        # both columns are returned so that K=2 as for every other classifier.
+        p = expit(out[:, 0])
         return H, np.column_stack([1.0 - p, p])
 
 

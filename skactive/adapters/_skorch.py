@@ -310,6 +310,8 @@ class SkorchAdapter(BaseAdapter):
                 for m, training in modes:
                     m.training = training
         if isinstance(layer, torch.nn.Linear) and layer.bias is not None:
+            # The bias is a weight on a constant input 1: its gradient is the
+            # ones column, which BADGE and BAIT count with the other weights.
             H = torch.cat([H, torch.ones_like(H[:, :1])], dim=1)
         self._n_columns = P.shape[1]
         return _host_or_device(H), _host_or_device(P)
@@ -330,6 +332,7 @@ class SkorchAdapter(BaseAdapter):
                     "forward pass; name the layer to use with the 'layer' parameter or a "
                     f"'{LAYER_ATTRIBUTE}' attribute on the module."
                 )
+            # Conv or sequence inputs of the layer flatten to one row per sample.
             H.append(seen.pop().reshape(len(out), -1))
             P.append(nonlin(out).reshape(len(out), -1))
         return torch.cat(H), torch.cat(P)

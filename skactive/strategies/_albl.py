@@ -91,6 +91,8 @@ class ALBL(BaseQueryStrategy):
         The fitted clone of ``estimator``.
     adapter_ : BaseAdapter
         The adapter of ``estimator_``.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
     arms_ : list of BaseQueryStrategy
         The arms, set up around ``estimator_`` (not fitted separately).
     log_weights_ : ndarray of shape (n_arms,)

@@ -43,6 +43,8 @@ class GreedyLogDet(BaseQueryStrategy):
         The fitted clone of ``estimator``.
     adapter_ : BaseAdapter
         The adapter of ``estimator_``.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
 
     See Also
     --------
