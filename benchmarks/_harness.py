@@ -16,7 +16,7 @@ import numpy as np
 
 
 def measure(fn, repeats=3, memory=True):
-    """Run ``fn()`` ``repeats`` times; return median/min wall seconds and peak MB.
+    """Run ``fn()`` ``repeats`` times; return median/min wall seconds, CPU seconds and peak MB.
 
     The first run is also the memory run when ``memory`` is true (tracemalloc
     slows allocation-heavy code, so that run's time is not counted).
@@ -28,13 +28,17 @@ def measure(fn, repeats=3, memory=True):
         result = fn()
         peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = fn()
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     return {
         "median_s": statistics.median(times),
+        # CPU seconds of the whole process (all threads): on a shared machine,
+        # wall time also counts waiting for a core.
+        "cpu_median_s": statistics.median(cpu),
         "min_s": min(times),
         "times_s": times,
         "peak_mb": peak_mb,

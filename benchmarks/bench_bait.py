@@ -51,7 +51,7 @@ QUICK = {
     "reg-50k": (5000, None, 32, 50, 20, None, None, 3),
     "dense": (200, 4, 8, 5, 10, None, None, 3),
 }
-COLUMNS = ["case", "backend", "n", "K", "d", "B", "L", "runs", "median_s", "min_s", "peak_mb"]
+COLUMNS = ["case", "backend", "n", "K", "d", "B", "L", "runs", "median_s", "cpu_s", "peak_mb"]
 COLUMNS += ["target", "met", "note"]
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "bait.json")
 
@@ -126,6 +126,7 @@ def _row(case, backend, size, res, target_s=None, target_mb=None, note=""):
     return {
         "case": case, "backend": backend, "n": n, "K": K or "reg", "d": d, "B": B, "L": L,
         "runs": len(res["times_s"]), "median_s": res["median_s"], "min_s": res["min_s"],
+        "cpu_s": res.get("cpu_median_s"),
         "times_s": res["times_s"], "peak_mb": res["peak_mb"], "target": target, "met": met,
         "note": note, "result": res["result"],
     }  # fmt: skip
@@ -245,17 +246,28 @@ def _torch_available():
     return True
 
 
-def run(quick=False, old=True, wide_old=1000):
+CASES = ["cls-3k", "cls-20k", "reg-50k", "dense", "wide"]
+
+
+def run(quick=False, old=True, wide_old=1000, cases=CASES, repeats=None):
     """Benchmark rows (dicts), one per case and backend."""
     sizes = QUICK if quick else FULL
+    if repeats is not None:
+        sizes = {k: (*v[:-1], repeats) for k, v in sizes.items()}
     torch_too = _torch_available()
-    rows = bench_old_new("cls-3k", sizes["cls-3k"], old)
-    rows += bench_old_new("cls-20k", sizes["cls-20k"], old)
-    rows += bench_case("reg-50k", sizes["reg-50k"], torch_too)
-    rows += bench_dense(sizes["dense"])
-    # The pre-issue-13 kernel needs Kd×Kd matrices here (minutes even at n=300).
-    wide = [(300, None)] if quick else [(1000, 10.0), (5000, 30.0)]
-    return rows + bench_wide(wide, old_up_to=wide_old if old and not quick else 0)
+    rows = []
+    for name in ("cls-3k", "cls-20k"):
+        if name in cases:
+            rows += bench_old_new(name, sizes[name], old)
+    if "reg-50k" in cases:
+        rows += bench_case("reg-50k", sizes["reg-50k"], torch_too)
+    if "dense" in cases:
+        rows += bench_dense(sizes["dense"])
+    if "wide" in cases:
+        # The pre-issue-13 kernel needs Kd×Kd matrices here (minutes even at n=300).
+        wide = [(300, None)] if quick else [(1000, 10.0), (5000, 30.0)]
+        rows += bench_wide(wide, old_up_to=wide_old if old and not quick else 0)
+    return rows
 
 
 def main(argv=None):
@@ -263,10 +275,19 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     parser.add_argument("--out", default=RESULTS, help="JSON output path")
     parser.add_argument("--no-old", action="store_true", help="skip the pre-issue-13 kernel")
+    parser.add_argument("--case", choices=CASES, action="append", help="run only these cases")
+    parser.add_argument("--repeats", type=int, default=None, help="timed runs per row")
+    parser.add_argument(
+        "--wide-old-up-to", type=int, default=1000, help="largest wide pool for the old kernel"
+    )
     args = parser.parse_args(argv)
-    rows = run(quick=args.quick, old=not args.no_old)
+    rows = run(
+        quick=args.quick, old=not args.no_old, wide_old=args.wide_old_up_to,
+        cases=args.case or CASES, repeats=args.repeats,
+    )  # fmt: skip
     print_table(rows, COLUMNS)
     write_json(args.out, rows, quick=args.quick, load_avg=os.getloadavg())
+    print(f"load average at the end: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -40,7 +40,8 @@ from skactive.kernels._parallel import blas_threads
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "kernels.json")
 CORESET_COLUMNS = ["name", "n", "d", "B", "L", "median_s", "min_s", "peak_mb", "ratio", "note"]
-THREAD_COLUMNS = ["kernel", "size", "condition", "threads", "median_s", "ratio_to_best", "load"]
+THREAD_COLUMNS = ["kernel", "size", "condition", "threads", "median_s", "cpu_s", "ratio_to_best"]
+THREAD_COLUMNS += ["load"]
 THREAD_COLUMNS += ["default"]
 FLOAT32_COLUMNS = ["kernel", "size", "float64_s", "float32_s", "speedup", "picks_differ"]
 
@@ -237,6 +238,7 @@ def bench_threads(quick=False, repeats=3):
                     "kernel": name, "size": size,
                     "condition": "1 busy process" if busy else "as is",
                     "threads": "OpenBLAS default" if t is None else t, "median_s": res["median_s"],
+                    "cpu_s": res["cpu_median_s"],
                     "ratio_to_best": res["median_s"] / best, "load": round(os.getloadavg()[0], 1),
                     "default": t == default,
                 })  # fmt: skip

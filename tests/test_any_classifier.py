@@ -102,3 +102,12 @@ def test_embedding_strategies_say_what_is_missing(cls, model, data):
     assert str(error.value).endswith(
         "Register an adapter for it with skactive.adapters.register_adapter."
     )
+
+
+@pytest.mark.parametrize("container", [list, tuple])
+def test_random_sampling_takes_a_list_or_tuple_pool(container, data):
+    """Issue 14.3: a list pool raised AttributeError ('list' has no 'shape')."""
+    X, y, X_pool = data
+    al = RandomSampling(_forest(), random_state=0).fit(X, y)
+    pool = container(map(tuple, X_pool)) if container is tuple else X_pool.tolist()
+    assert_array_equal(al.query(pool, 5), al.query(X_pool, 5))

@@ -43,6 +43,6 @@ class RandomSampling(BaseQueryStrategy):
     _auto_device = "numpy"
 
     def _select(self, X_pool, batch_size, rng, backend):
-        # A permutation's head, as the reference code draws it. _num_samples:
-        # a list or tuple pool has no .shape.
+        # A permutation's head, as the reference code draws it.
+        # _num_samples: a list or tuple pool has no .shape.
         return rng.permutation(_num_samples(X_pool))[:batch_size]
