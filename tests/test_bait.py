@@ -235,6 +235,33 @@ def test_threads_do_not_change_picks(task, data):
         assert fast(pb, n_jobs=2) == fast(pb, n_jobs=1) == oracle(pb)[0]
 
 
+def _confident_large(seed):
+    """A confident model on large, unscaled features: ill-conditioned Fisher matrices."""
+    rs = np.random.RandomState(seed)
+    n, K, d, L = rs.randint(20, 120), rs.randint(2, 6), rs.randint(2, 10), rs.randint(0, 20)
+    s = 10.0 ** rs.uniform(0, 4)
+    H = rs.normal(size=(n, d)) * s
+    H[:, -1] = 1.0  # an intercept's input
+    P_all = softmax(rs.normal(size=(n + L, K)) * 10.0 ** rs.uniform(0, 3), axis=1)
+    H_lab = rs.normal(size=(L, d)) * s if L else None
+    P_lab = P_all[n:] if L else None
+    return H, P_all[:n], rs.randint(1, min(n, 15)), H_lab, P_lab
+
+
+@pytest.mark.parametrize("seed", [32, 36, 56, 57, 59, 61, 67, 79, 111])
+@pytest.mark.parametrize("device", ["numpy", "cpu"])
+def test_confident_model_on_large_features_gives_a_batch(seed, device):
+    # These raised "BAIT gains became non-finite" (numpy, torch or both):
+    # round-off lifted a lower gain bound above every upper bound and the
+    # candidate pruning kept no row at all.
+    if device == "cpu":
+        pytest.importorskip("torch")
+    H, P, B, H_lab, P_lab = _confident_large(seed)
+    picks = bait_select(H, P, B, H_labeled=H_lab, P_labeled=P_lab, device=device)
+    assert len(picks) == B == len(set(picks))
+    assert all(0 <= i < len(H) for i in picks)
+
+
 def _degenerate(kind, rng):
     H = rng.normal(size=(12, 3))
     P = softmax(rng.normal(size=(12, 3)), axis=1)

@@ -18,10 +18,9 @@ def furthest_first(H, H_labeled, n_select):
     centres = list(H_labeled)
     picks = []
     for _ in range(n_select):
-        dist = [
-            -1.0 if i in picks else min(np.sqrt(np.sum((h - c) ** 2)) for c in centres)
-            for i, h in enumerate(H)
-        ]
+        # Each row's Euclidean distance to its nearest centre, by direct differences.
+        dist = np.min([np.sqrt(np.sum((H - c) ** 2, axis=1)) for c in centres], axis=0)
+        dist[picks] = -1.0
         best = int(np.argmax(dist))  # first of the largest: lowest index on ties
         picks.append(best)
         centres.append(H[best])

@@ -628,30 +628,60 @@ class _State:
         lower bound, or the largest exact gain of the few rows with the highest
         upper bounds (less a 1e-9 relative margin for round-off, 1e-3 in
         float32). Every row that
-        could attain or tie the maximum is among them.
+        could attain or tie the maximum is among them. Round-off in the
+        updated ``G_x`` (ill-conditioned Fishers: a confident model on large
+        features) can lift a lower bound above its exact gain, and above every
+        upper bound; then the threshold falls back to the best exact gain found
+        (the probed rows always among the candidates), so the pick relies on
+        the upper bounds alone.
         """
         xp = self.xp
         if not self.bounded:
-            idx, gains = None, xp.where(taken, -xp.inf, self.gains)
-        else:
-            upper = xp.where(taken, -xp.inf, self.upper)
-            probe = _top_indices(upper, 8, xp)
-            probed = xp.where(xp.take(taken, probe), -xp.inf, self.exact(probe))
-            top = xp.maximum(xp.max(xp.where(taken, -xp.inf, self.lower)), xp.max(probed))
-            idx = xp.nonzero(upper >= top - 10 * _slack(top, xp) * xp.abs(top))[0]
-            gains = self.exact(idx)
+            i, value, _ = self._pick(None, xp.where(taken, -xp.inf, self.gains))
+            return _finite_pick(i, value)
+        upper = xp.where(taken, -xp.inf, self.upper)
+        probe = _top_indices(upper, 8, xp)
+        probed = xp.where(xp.take(taken, probe), -xp.inf, self.exact(probe))
+        top = xp.maximum(xp.max(xp.where(taken, -xp.inf, self.lower)), xp.max(probed))
+        idx, gains = self._candidates(taken, upper, probe, top)
+        # The threshold is sound if an exact gain reaches it; checked in the
+        # same host read as the pick.
+        best = xp.max(gains)
+        sound = best >= top - 10 * _slack(top, xp) * xp.abs(top)
+        i, value, ok = self._pick(idx, gains, sound)
+        if not ok:
+            i, value, _ = self._pick(*self._candidates(taken, upper, probe, best))
+        return _finite_pick(i, value)
+
+    def _candidates(self, taken, upper, probe, threshold):
+        """Free rows whose upper bound reaches ``threshold``, and the probed rows; exact gains.
+
+        The probed rows stay candidates, as round-off can leave an exact gain
+        above its own upper bound too.
+        """
+        xp = self.xp
+        keep = upper >= threshold - 10 * _slack(threshold, xp) * xp.abs(threshold)
+        keep[probe] = True
+        idx = xp.nonzero(keep & ~taken)[0]
+        return idx, self.exact(idx)
+
+    def _pick(self, idx, gains, flag=None):
+        """``(row, gain, flag)`` for the first largest of ``gains`` (row ``idx[j]``, or ``j``).
+
+        One host read for all three (``flag`` is a device boolean, or None);
+        no candidate gives a NaN gain.
+        """
+        xp = self.xp
         if gains.shape[0] == 0:
+            idx = xp.zeros((1,), dtype=xp.int64, **_device_kw(self.G))
             gains = xp.full((1,), xp.nan, dtype=self.G.dtype, **_device_kw(self.G))
         j = xp.argmax(gains)
-        best = xp.stack(
-            [xp.astype(j if idx is None else idx[j], xp.float64), xp.astype(gains[j], xp.float64)]
+        row = j if idx is None else idx[j]
+        extra = [] if flag is None else [xp.astype(flag, xp.float64)]
+        read = _to_host(
+            xp.stack([xp.astype(row, xp.float64), xp.astype(gains[j], xp.float64), *extra])
         )
-        i, value = _to_host(best)
-        if not math.isfinite(value):
-            raise NumericalRangeError(
-                "BAIT gains became non-finite; rescale the embeddings or increase 'lam'."
-            )
-        return int(i)
+        return int(read[0]), read[1], bool(read[2]) if extra else None
 
     def commit(self, i, drop=False, score=True):
         """Add (forward) or remove (backward) row ``i``'s Fisher from ``M``.
@@ -718,6 +748,15 @@ def _top_indices(x, k, xp):
     if xp is np:
         return np.argpartition(-x, k - 1)[:k]
     return xp.argsort(x, descending=True)[:k]
+
+
+def _finite_pick(row, gain):
+    """``row``, once its gain is known to be finite."""
+    if not math.isfinite(gain):
+        raise NumericalRangeError(
+            "BAIT gains became non-finite; rescale the embeddings or increase 'lam'."
+        )
+    return row
 
 
 def _to_host(x):
