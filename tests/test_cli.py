@@ -110,7 +110,59 @@ def test_help_exits_cleanly(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["compare", "--help"])
     assert exc.value.code == 0
-    assert "--strategies" in capsys.readouterr().out
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--strategies" in text
+    assert "else fetched from OpenML when online" in text
+
+
+def _compare(tmp_path, *args):
+    argv = ["compare", *args, "--repeats", "2", "--quiet", "--output", str(tmp_path / "o")]
+    return main(argv)
+
+
+def test_compare_explains_task_budgets_and_tables(tmp_path, capsys):
+    assert _compare(tmp_path, "--rounds", "3", "--strategies", "random,margin") == 0
+    out = capsys.readouterr().out
+    assert "task: classification (digits: 10 classes)" in out
+    assert "compared budgets (labels): 30" in out
+    assert "lower is better" in out and "higher is better" in out
+    assert "n/a" not in out
+
+
+def test_compare_says_n_a_when_nothing_was_compared(tmp_path, capsys):
+    assert _compare(tmp_path, "--rounds", "1", "--strategies", "random,margin") == 0
+    out = capsys.readouterr().out
+    assert "compared budgets: none" in out
+    assert "penalty matrix column means: RandomSampling n/a, MarginSampling n/a" in out
+    assert "0.00," not in out and " 0.000" not in out.split("compared budgets")[1]
+
+
+def test_many_integer_labels_suggest_regression(tmp_path, capsys):
+    rng = np.random.RandomState(0)
+    X = rng.rand(150, 3)
+    np.savez(tmp_path / "amounts.npz", X=X, y=rng.randint(0, 300, size=150))
+    args = ["--data", str(tmp_path / "amounts.npz"), "--rounds", "1", "--strategies", "random"]
+    assert _compare(tmp_path, *args) == 0
+    captured = capsys.readouterr()
+    assert "classes is many: if the labels are quantities, pass --task regression" in captured.out
+    assert "number of unique classes" not in captured.err
+    assert _compare(tmp_path, *args, "--task", "regression") == 0
+    assert "task: regression (from --task)" in capsys.readouterr().out
+
+
+def test_compare_reads_a_csv_with_a_label_column(tmp_path, capsys):
+    rng = np.random.RandomState(0)
+    X = rng.rand(160, 3)
+    rows = [["a", "b", "c", "kind"], *([*x, "yes" if x[0] > 0.5 else "no"] for x in X)]
+    with open(tmp_path / "t.csv", "w") as f:
+        f.write("\n".join(",".join(map(str, r)) for r in rows))
+    args = ["--data", str(tmp_path / "t.csv"), "--rounds", "2", "--strategies", "random"]
+    assert _compare(tmp_path, *args, "--label", "kind") == 0
+    out = capsys.readouterr().out
+    assert "task: classification (inferred: 2 text labels such as 'no', 'yes')" in out
+    assert (tmp_path / "o" / "results.json").exists()
+    assert _compare(tmp_path, *args, "--label", "nope") == 1
+    assert "has no column 'nope' (--label)" in capsys.readouterr().err
 
 
 def test_named_data_set_from_skactive_data(tmp_path, monkeypatch, capsys):
@@ -137,7 +189,14 @@ def test_named_data_set_from_skactive_data(tmp_path, monkeypatch, capsys):
     assert "kropt/B=10/logistic, pool 100, test 30" in capsys.readouterr().out
     # A named set missing from SKACTIVE_DATA, with no OpenML copy: one clear line.
     assert main(["compare", "--data", "diamonds"]) == 1
-    assert "diamonds.npz is not in SKACTIVE_DATA" in capsys.readouterr().err
+    assert f"diamonds.npz is not in {tmp_path} (SKACTIVE_DATA)" in capsys.readouterr().err
+    # Without the variable the message names it and says how to get the file.
+    monkeypatch.delenv("SKACTIVE_DATA")
+    assert main(["compare", "--data", "diamonds"]) == 1
+    err = capsys.readouterr().err
+    assert "the SKACTIVE_DATA environment variable is not set" in err
+    assert "put diamonds.npz (arrays X and y) in a folder and set SKACTIVE_DATA to it" in err
+    assert "None" not in err
 
 
 def test_mnist_regression_is_one_hot(tmp_path):

@@ -156,3 +156,39 @@ def test_bad_input_raises():
     bad = {"s": {"RandomSampling": (N_LABELS, np.zeros((2, 3)))}}
     with pytest.raises(ValueError, match="n_labels of shape"):
         penalty_matrix(bad)
+
+
+def test_nothing_compared_gives_nan_not_zero():
+    flat = np.full((3, len(N_LABELS)), 0.8)
+    curves = {"s": {"RandomSampling": (N_LABELS, flat), "Other": (N_LABELS, flat + 0.1)}}
+    cdf = normalized_error_cdf(curves)
+    assert cdf.baseline == "RandomSampling"
+    assert all(np.isnan(v) for v in cdf.mean.values())
+    assert all(np.isnan(v) for v in cdf.below_one.values())
+    assert penalty_matrix(curves).n_settings == 0
+
+
+def test_plots_title_settings_and_keep_random_visible():
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from skactive.experiments.plotting import plot_error_cdf, plot_penalty_matrix
+
+    one = {"s": _settings()["setting0"]}
+    ax = plot_penalty_matrix(penalty_matrix(one), ax=Figure().add_subplot())
+    assert ax.get_title() == "penalty matrix (1 setting)"
+    flat = np.full((3, len(N_LABELS)), 0.8)
+    empty = penalty_matrix({"s": {"RandomSampling": (N_LABELS, flat), "B": (N_LABELS, flat)}})
+    ax = plot_penalty_matrix(empty, ax=Figure().add_subplot())
+    assert ax.get_title() == "penalty matrix: no budgets compared"
+    assert {t.get_text() for t in ax.texts} == {"n/a"}
+    ax = plot_error_cdf(normalized_error_cdf(_settings()), ax=Figure().add_subplot())
+    assert ax.get_title()
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    random = lines["RandomSampling"]
+    assert random.get_linestyle() == "--"
+    assert random.get_zorder() > max(
+        v.get_zorder() for k, v in lines.items() if k != "Best" and k != "RandomSampling"
+    )
+    lo, hi = ax.get_xlim()
+    assert lo < 1.0 < hi and hi - 1.0 >= 0.05 - 1e-12

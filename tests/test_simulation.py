@@ -253,6 +253,30 @@ def test_compare_strategies_names_from_classes(clf_data):
         )
 
 
+class _SlowFirstQuery(RandomSampling):
+    """Random sampling whose first query in a process pays a one-time cost."""
+
+    _started = False
+
+    def _select(self, X_pool, batch_size, rng, backend):
+        if not type(self)._started:
+            type(self)._started = True
+            import time
+
+            time.sleep(0.5)
+        return super()._select(X_pool, batch_size, rng, backend)
+
+
+def test_query_time_leaves_out_one_time_start_up_costs(clf_data):
+    _SlowFirstQuery._started = False
+    slow = _curve(clf_data, _SlowFirstQuery(LogisticRegression()), random_state=0)
+    assert slow.query_time[1:].max() < 0.25
+    # The warm-up queries a copy: the picks are those of the plain strategy.
+    plain = _curve(clf_data, RandomSampling(LogisticRegression()), random_state=0)
+    for a, b in zip(slow.selected, plain.selected, strict=True):
+        assert np.array_equal(a, b)
+
+
 class _Recorder(MarginSampling):
     """MarginSampling that records what ``tell`` receives (class attribute: the loop clones)."""
 

@@ -1,4 +1,5 @@
 import importlib
+import os
 import pathlib
 import re
 import subprocess
@@ -62,3 +63,19 @@ MarginSampling(LogisticRegression()).fit(X, y).score_pool(X)
 assert "torch" not in sys.modules, "torch imported"
 """
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_readme_example_runs_and_prints_each_round():
+    readme = (ROOT / "README.md").read_text()
+    code = re.search(r"## Example\n\n```python\n(.*?)```", readme, re.S).group(1)
+    shown = re.search(r"```text\n(round 0.*?)```", readme, re.S).group(1).splitlines()
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    printed = proc.stdout.strip().splitlines()
+    assert [line.split(":")[0] for line in printed] == [f"round {i}" for i in range(5)]
+    # The labels per round are exact; accuracies may differ in the last digit across BLAS.
+    assert [line.rsplit(" ", 1)[0] for line in printed] == [
+        line.rsplit(" ", 1)[0] for line in shown
+    ]

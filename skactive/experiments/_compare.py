@@ -37,11 +37,22 @@ def add_parser(commands):
     cmp.add_argument(
         "--data",
         default="digits",
-        help="digits (scikit-learn's bundled set, default); a name read from $SKACTIVE_DATA "
-        "(mnist, letter, kropt, nyc_weather, diamonds); openml:<id>; or a file.npz "
-        "with X and y (and optionally X_test, y_test)",
+        help="digits (scikit-learn's bundled set, default); mnist, letter, kropt, nyc_weather "
+        "or diamonds, read from the folder in $SKACTIVE_DATA, else fetched from OpenML when "
+        "online (mnist, letter, kropt); openml:<id>; a .npz file with X and y (and optionally "
+        "X_test, y_test); or a .csv, .tsv or .parquet file with a --label column",
     )
-    cmp.add_argument("--task", choices=("classification", "regression"), help="default: the data's")
+    cmp.add_argument(
+        "--task",
+        choices=("classification", "regression"),
+        help="default: the data set's, or inferred from the labels (text or integers: "
+        "classification)",
+    )
+    cmp.add_argument("--label", default="y", help="label column of a table file (default y)")
+    cmp.add_argument("--drop", default="", help="comma-separated columns of a table to leave out")
+    cmp.add_argument(
+        "--one-hot", action="store_true", help="one-hot encode non-numeric columns of a table"
+    )
     cmp.add_argument(
         "--model", choices=MODELS, help="default: logistic (classification), ridge (regression)"
     )
@@ -81,23 +92,23 @@ def add_parser(commands):
     return cmp
 
 
-def _load_data(spec, task, pool_size, seed):
+def _load_data(args):
+    """The pool and test arrays, the task and how it was decided (``task_note``)."""
     from .datasets import DATASETS, load_dataset, load_npz
-    from .datasets._real import _split
 
+    spec, task, pool_size = args.data, args.task, args.pool_size
+    given = f"{task} (from --task)" if task else None
     if spec == "digits":
-        from sklearn.datasets import load_digits
-
-        X, y = load_digits(return_X_y=True)
-        if task == "regression":
-            raise CommandError("--task regression does not fit --data digits (10 classes).")
-        X, y, X_test, y_test = _split(X, y, 0.25, 0)
-        data = {"X": X, "y": y, "X_test": X_test, "y_test": y_test, "task": "classification"}
+        data = _load_digits(task)
+        data["task_note"] = "classification (digits: 10 classes)"
     elif spec in DATASETS:
         data = load_dataset(spec, task=task, pool_size=pool_size)
+        data["task_note"] = given or f"{data['task']} (the {spec} data set's)"
         pool_size = None
     elif spec.startswith("openml:"):
         data = _load_openml(spec, task)
+    elif Path(spec).suffix.lower() in TABLE_SUFFIXES:
+        data = _load_table(args)
     elif Path(spec).suffix == ".npz" or Path(spec).exists():
         data = load_npz(spec, task=task)
     else:
@@ -105,10 +116,68 @@ def _load_data(spec, task, pool_size, seed):
             f"--data {spec!r} is neither a file nor one of digits, {', '.join(DATASETS)}, "
             "openml:<id>."
         )
+    data = dict(data)
+    data.setdefault("task_note", given or _inferred_task_note(data["y"], data["task"]))
     if pool_size is not None and pool_size < len(data["y"]):
-        keep = np.random.RandomState(seed).choice(len(data["y"]), pool_size, replace=False)
+        keep = np.random.RandomState(args.seed).choice(len(data["y"]), pool_size, replace=False)
         data["X"], data["y"] = data["X"][keep], data["y"][keep]
     return data
+
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
+
+#: More distinct integer labels than this draws a note that they may be quantities.
+_MANY_CLASSES = 20
+
+
+def _inferred_task_note(y, task):
+    """How the task was inferred from ``y``, with a hint when the guess looks doubtful."""
+    if task == "regression":
+        return "regression (inferred: the labels are numbers that are not all integers)"
+    values = np.unique(np.asarray(y))
+    if values.dtype.kind not in "fiu":
+        shown = ", ".join(repr(str(v)) for v in values[:3])
+        return f"classification (inferred: {len(values)} text labels such as {shown})"
+    note = f"classification (inferred: the labels are {len(values)} distinct integers)"
+    if len(values) > _MANY_CLASSES:
+        note += (
+            f"; {len(values)} classes is many: if the labels are quantities, pass --task regression"
+        )
+    return note
+
+
+def _load_digits(task):
+    from sklearn.datasets import load_digits
+
+    from .datasets._real import _split
+
+    if task == "regression":
+        raise CommandError("--task regression does not fit --data digits (10 classes).")
+    X, y = load_digits(return_X_y=True)
+    X, y, X_test, y_test = _split(X, y, 0.25, 0)
+    return {"X": X, "y": y, "X_test": X_test, "y_test": y_test, "task": "classification"}
+
+
+def _load_table(args):
+    """A CSV or Parquet file: ``--label`` is y, the other columns (minus ``--drop``) X."""
+    from .datasets._real import _infer_task, _split
+    from .datasets._tables import check_complete, feature_matrices, integer_labels, read_table
+
+    table = read_table(args.data)
+    table.require([args.label], "--label")
+    dropped = [c for c in args.drop.split(",") if c]
+    table.require(dropped, "--drop")
+    features = [c for c in table.names if c != args.label and c not in dropped]
+    if not features:
+        raise CommandError(f"{table.path.name} has no feature columns besides the label.")
+    check_complete(table, [args.label, *features])
+    (X,) = feature_matrices([table], features, one_hot=args.one_hot)
+    y = integer_labels(table.columns[args.label])
+    task = args.task or _infer_task(y)
+    if task == "regression" and y.dtype == object:
+        raise CommandError(f"--task regression: column {args.label!r} holds text, not numbers.")
+    X, y, X_test, y_test = _split(X, y, 0.25, 0)
+    return {"X": X, "y": y, "X_test": X_test, "y_test": y_test, "task": task}
 
 
 def _load_openml(spec, task):
@@ -121,15 +190,18 @@ def _load_openml(spec, task):
     except ValueError:
         raise CommandError(f"--data {spec!r}: the OpenML id should be an integer.") from None
     try:
-        X, y = fetch_openml(data_id=data_id, return_X_y=True, as_frame=False, n_retries=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # retries: the error says it all
+            X, y = fetch_openml(data_id=data_id, return_X_y=True, as_frame=False, n_retries=1)
     except Exception as exc:  # offline, unknown id, parser: all mean "not available"
         raise CommandError(f"--data {spec}: fetching from OpenML failed ({exc}).") from None
     X = np.asarray(X, dtype=np.float64)
+    note = f"{task} (from --task)" if task else _inferred_task_note(y, _infer_task(y))
     task = task or _infer_task(y)
     if task == "classification":
         y = np.unique(y, return_inverse=True)[1]
     X, y, X_test, y_test = _split(X, np.asarray(y), 0.1, 0)
-    return {"X": X, "y": y, "X_test": X_test, "y_test": y_test, "task": task}
+    return {"X": X, "y": y, "X_test": X_test, "y_test": y_test, "task": task, "task_note": note}
 
 
 def _skorch_arrays(data, task):
@@ -206,7 +278,36 @@ def _table(collection, scoring):
     rows.append(["query s", *(f"{np.mean(by_name[n]):.3f}" for n in names)])
     widths = [max(len(r[j]) for r in rows) for j in range(len(names) + 1)]
     lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join([f"test {scoring} (mean ± s.e. over repeats)", *lines])
+    n_repeats = len(curves[names[0]][1])
+    how = (
+        f"Each cell: test {scoring} after that many labels, mean ± standard error over "
+        f"{n_repeats} repeats (higher is better); 'query s': mean seconds per query, "
+        "start-up excluded."
+    )
+    return "\n".join([f"test {scoring} (mean ± s.e. over repeats)", *lines, how])
+
+
+def _summary(penalty, cdf):
+    """The penalty and error-CDF summaries, each with a line on how to read it."""
+    budgets = sorted({int(b) for bs in penalty.budgets.values() for b in bs})
+    if not budgets:
+        return [
+            "compared budgets: none (random sampling was within 1% of its final score from "
+            "the first query on); try more --rounds or a smaller --batch-size.",
+            "penalty matrix column means: " + ", ".join(f"{n} n/a" for n in penalty.names),
+            "mean error / random's error: " + ", ".join(f"{n} n/a" for n in cdf.names),
+        ]
+    means = zip(penalty.names, penalty.column_means, strict=True)
+    return [
+        f"compared budgets (labels): {', '.join(map(str, budgets))} (M + 2^(k-1)·B, until "
+        "random sampling reaches 99% of its final score)",
+        "penalty matrix column means: " + ", ".join(f"{n} {v:.2f}" for n, v in means),
+        "  How often each strategy was significantly beaten at those budgets (its column of "
+        "the penalty matrix, averaged): 0 = never; lower is better.",
+        "mean error / random's error: " + ", ".join(f"{n} {cdf.mean[n]:.3f}" for n in cdf.names),
+        "  The test error (1 - score) relative to random sampling's at those budgets: "
+        "below 1 = fewer errors than random; lower is better.",
+    ]
 
 
 def _write_plots(collection, penalty, cdf, output):
@@ -243,7 +344,7 @@ def run(args):
 
     start = time.perf_counter()
     _check_options(args)
-    data = _load_data(args.data, args.task, args.pool_size, args.seed)
+    data = _load_data(args)
     task = data["task"]
     model_name = args.model or ("logistic" if task == "classification" else "ridge")
     y_all = np.concatenate([data["y"], data["y_test"]])
@@ -263,14 +364,19 @@ def run(args):
         f"strategies {', '.join(strategies)}",
         flush=True,
     )
+    print(f"task: {data['task_note']}", flush=True)
     if args.n_jobs != 1:
         # Worker processes do not inherit warning filters, only the environment.
         os.environ.setdefault(
-            "PYTHONWARNINGS", "ignore:lbfgs failed to converge,ignore:Stochastic Optimizer"
+            "PYTHONWARNINGS",
+            "ignore:lbfgs failed to converge,ignore:Stochastic Optimizer,"
+            "ignore:The number of unique classes",
         )
     with warnings.catch_warnings(), threadpool_limits(limits=args.threads):
         # Small labelled sets make solvers stop early; that is expected here.
         warnings.simplefilter("ignore", ConvergenceWarning)
+        # Many integer classes: the task line above already says what to do.
+        warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)
         collection = compare_strategies(
             strategies,
             data["X"],
@@ -290,16 +396,7 @@ def run(args):
     print(_table(collection, scoring))
     penalty = penalty_matrix(collection, threshold=args.threshold)
     cdf = normalized_error_cdf(collection)
-    print(
-        "penalty matrix column means (lower is better): "
-        + ", ".join(
-            f"{n} {v:.2f}" for n, v in zip(penalty.names, penalty.column_means, strict=True)
-        )
-    )
-    print(
-        "mean error / random's error at the compared budgets: "
-        + ", ".join(f"{n} {cdf.mean[n]:.3f}" for n in cdf.names)
-    )
+    print("\n".join(_summary(penalty, cdf)))
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
     collection.save(output / "results.json")

@@ -283,7 +283,8 @@ def normalized_error_cdf(
         for every algorithm); ``cdf`` ``{name: (x, F)}``, the sorted errors
         and the cumulative weight up to each; ``mean`` ``{name: float}``, the
         weighted mean normalised error; ``below_one`` ``{name: float}``, the
-        weight of points with error below random's.
+        weight of points with error below random's (both NaN when no budget
+        could be compared); ``baseline``, the name of the baseline.
 
     Notes
     -----
@@ -327,11 +328,14 @@ def normalized_error_cdf(
     for a, e in errors.items():
         order = np.argsort(e, kind="stable")
         cdf[a] = (e[order], np.cumsum(weights[order]))
+    # With no point to compare, a mean of 0 would read as "no errors": say NaN.
+    empty = len(weights) == 0
     return Bunch(
         names=names,
+        baseline=baseline,
         errors=errors,
         weights=weights,
         cdf=cdf,
-        mean={a: float(np.dot(weights, e)) for a, e in errors.items()},
-        below_one={a: float(weights[e < 1].sum()) for a, e in errors.items()},
+        mean={a: np.nan if empty else float(np.dot(weights, e)) for a, e in errors.items()},
+        below_one={a: np.nan if empty else float(weights[e < 1].sum()) for a, e in errors.items()},
     )

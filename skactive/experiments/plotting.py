@@ -103,7 +103,8 @@ def plot_penalty_matrix(penalty, *, ax=None, title=None, cmap="viridis"):
     ax : matplotlib Axes, default=None
         Where to draw the matrix; the averages go in an inset below it.
     title : str, default=None
-        Axes title; default names the number of settings.
+        Axes title; default names the number of settings (or says that no
+        budget was compared).
     cmap : str, default="viridis"
         Colour map.
 
@@ -128,19 +129,23 @@ def plot_penalty_matrix(penalty, *, ax=None, title=None, cmap="viridis"):
     names = [str(n) for n in penalty.names]
     k = len(names)
     ax = _axes(ax, (1.2 * k + 2, 1.0 * k + 2))
-    vmax = max(float(P.max()), float(means.max()), 1e-12)
+    # Nothing compared leaves an all-zero matrix: keep the scale at [0, 1] then.
+    vmax = max(float(P.max()), float(means.max())) or 1.0
     # One mesh: the matrix, a thin blank band, then the column means
     # (lower is better) as a last row, so the layout stays inside one Axes.
     gap = 0.3
-    rows = np.ma.masked_invalid(np.vstack([P, np.full(k, np.nan), means]))
+    compared = bool(penalty.n_settings)
+    rows = np.vstack([P, np.full(k, np.nan), means])
+    rows = np.ma.masked_invalid(rows if compared else np.full_like(rows, np.nan))
     y_edges = np.r_[np.arange(k + 1), k + gap, k + gap + 1]
     image = ax.pcolormesh(np.arange(k + 1), y_edges, rows, cmap=cmap, vmin=0.0, vmax=vmax)
     centres = np.r_[np.arange(k) + 0.5, k + gap + 0.5]
     for i, y in enumerate(centres):
         for j in range(k):
             v = P[i, j] if i < k else means[j]
-            colour = "black" if v > 0.6 * vmax else "white"
-            ax.text(j + 0.5, y, f"{v:.2f}", ha="center", va="center", color=colour, fontsize=8)
+            colour = "black" if v > 0.6 * vmax or not compared else "white"
+            text = f"{v:.2f}" if compared else "n/a"
+            ax.text(j + 0.5, y, text, ha="center", va="center", color=colour, fontsize=8)
     ax.set_xlim(0, k)
     ax.set_ylim(k + gap + 1, 0)
     ax.set_aspect("equal")
@@ -151,7 +156,13 @@ def plot_penalty_matrix(penalty, *, ax=None, title=None, cmap="viridis"):
     for spine in ax.spines.values():
         spine.set_visible(False)
     ax.set_ylabel("row beats column")
-    ax.set_title(title or f"penalty matrix ({penalty.n_settings} settings)")
+    n = penalty.n_settings
+    default = (
+        f"penalty matrix ({n} setting{'' if n == 1 else 's'})"
+        if n
+        else ("penalty matrix: no budgets compared")
+    )
+    ax.set_title(title or default)
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     return ax
 
@@ -166,7 +177,7 @@ def plot_error_cdf(cdf, *, ax=None, title=None):
     ax : matplotlib Axes, default=None
         Where to draw; a new figure when None.
     title : str, default=None
-        Axes title.
+        Axes title; default says what the curves show.
 
     Returns
     -------
@@ -184,16 +195,23 @@ def plot_error_cdf(cdf, *, ax=None, title=None):
     'error / random sampling error'
     """
     ax = _axes(ax, (6, 4))
+    baseline = cdf.get("baseline")
     for name in cdf.names:
         x, F = cdf.cdf[name]
-        if len(x):
-            # Start the step at 0 so each curve rises from the x axis.
-            ax.step(np.r_[x[0], x], np.r_[0.0, F], where="post", label=str(name))
+        if not len(x):
+            continue
+        # The baseline is a vertical step at 1 that other curves can hide:
+        # draw it dashed, in black, on top.
+        style = {"color": "black", "linestyle": "--", "zorder": 3} if name == baseline else {}
+        # Start the step at 0 so each curve rises from the x axis.
+        ax.step(np.r_[x[0], x], np.r_[0.0, F], where="post", label=str(name), **style)
+    if ax.get_lines():
+        lo, hi = ax.get_xlim()
+        ax.set_xlim(min(lo, 0.95), max(hi, 1.05))  # keep the step at 1 off the frame
     ax.set_xlabel("error / random sampling error")
     ax.set_ylabel("cumulative frequency")
     ax.set_ylim(0, 1.02)
-    if title:
-        ax.set_title(title)
+    ax.set_title(title or "normalised error: fraction of budgets at or below x")
     ax.grid(linestyle="--", linewidth=0.5)
     if ax.get_lines():
         ax.legend(loc="lower right")

@@ -1,6 +1,7 @@
 """Loaders for the real data sets of the BADGE and BAIT papers' experiments."""
 
 import os
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -82,23 +83,36 @@ def _subsample(X, y, pool_size, random_state):
     return X[keep], y[keep]
 
 
+def _not_found(name, data_home):
+    """Where ``name.npz`` was looked for, and how to get it there (for messages)."""
+    if data_home is None:
+        where = "the SKACTIVE_DATA environment variable is not set"
+    else:
+        where = f"{name}.npz is not in {data_home} (SKACTIVE_DATA)"
+    how = (
+        f"put {name}.npz (arrays X and y) in a folder and set SKACTIVE_DATA to it"
+        " (see the docs' 'Reproducing the papers')"
+    )
+    return where, how
+
+
 def _fetch(name, data_home):
     spec = DATASETS[name]["openml"]
+    where, how = _not_found(name, data_home)
     if spec is None:
-        raise ValueError(
-            f"{name}.npz is not in SKACTIVE_DATA={data_home!s} and has no OpenML copy; set "
-            "SKACTIVE_DATA to the folder holding it."
-        )
+        raise ValueError(f"Data set {name!r}: {where}, and it has no OpenML copy; {how}.")
     from sklearn.datasets import fetch_openml
     from sklearn.preprocessing import LabelEncoder
 
     try:
-        X, y = fetch_openml(**spec, return_X_y=True, as_frame=False, n_retries=1, delay=0.5)
+        with warnings.catch_warnings():
+            # A retry warning per failed download would break the one-line error.
+            warnings.simplefilter("ignore", UserWarning)
+            X, y = fetch_openml(**spec, return_X_y=True, as_frame=False, n_retries=1, delay=0.5)
     except Exception as exc:  # offline, proxy, parser: all mean "not available"
+        reason = f"{type(exc).__name__}: {exc}".rstrip(".")
         raise ValueError(
-            f"{name}.npz is not in SKACTIVE_DATA={data_home!s} and fetching it from OpenML "
-            f"failed ({type(exc).__name__}: {exc})".rstrip(".")
-            + "."
+            f"Data set {name!r}: {where}, and fetching it from OpenML failed ({reason}); {how}."
         ) from None
     return np.asarray(X, dtype=np.float32), LabelEncoder().fit_transform(y)
 
@@ -165,7 +179,8 @@ def load_dataset(name, *, task=None, data_home=None, pool_size=None, download=Tr
     elif download:
         X, y = _fetch(name, data_home)
     else:
-        raise ValueError(f"{name}.npz is not in SKACTIVE_DATA={data_home!s}.")
+        where, how = _not_found(name, data_home)
+        raise ValueError(f"Data set {name!r}: {where}; {how}.")
     if name == "mnist":
         X = X.astype(np.float32) / np.float32(255.0)
         n = _MNIST_N_TRAIN
