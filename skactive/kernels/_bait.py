@@ -857,7 +857,7 @@ def _max_abs(X, xp):
     return max(float(xp.max(X)), -float(xp.min(X))) if X.shape[0] else 0.0
 
 
-def _rescale(H, H_labeled, lam, xp):
+def _rescale(H, H_labeled, lam, xp, name="BAIT"):
     """``(H·2**-e, H_labeled·2**-e, λ·2**-2e)``: the same picks, no overflow on the way.
 
     Scaling every embedding by ``c`` and ``λ`` by ``c²`` scales ``M`` and
@@ -875,7 +875,7 @@ def _rescale(H, H_labeled, lam, xp):
         if abs(log2_ratio) > _RATIO_EXP:
             size = "large" if log2_ratio > 0 else "small"
             raise NumericalRangeError(
-                f"BAIT's gains leave float64's range: the embeddings are too {size} next to "
+                f"{name}'s gains leave float64's range: the embeddings are too {size} next to "
                 f"sqrt(lam) (max |H| / sqrt(lam) = 2**{log2_ratio:.0f}); rescale the "
                 "embeddings or change 'lam'."
             )

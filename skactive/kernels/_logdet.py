@@ -27,6 +27,7 @@ from ._bait import (
     _LinearRows,
     _mm,
     _one_blas_thread,
+    _rescale,
     _small_inverse,
     _SoftmaxRows,
 )
@@ -199,6 +200,9 @@ def _logdet_select(H, P, n_select, H_labeled, P_labeled, embedding, lam, xp, ret
     """
     gains = [] if return_gains else None
     select = _gradient_select if embedding == "gradient" else _fisher_select
+    # Log-det gains, like BAIT's, are unchanged when H scales by 2**-e and lam
+    # by 2**-2e; this keeps 1e±155 embeddings inside float64.
+    H, H_labeled, lam = _rescale(H, H_labeled, lam, xp, name="Greedy log-det")
     with _one_blas_thread(xp):
         picks = select(H, P, n_select, H_labeled, P_labeled, lam, xp, gains)
     return (picks, gains) if return_gains else picks
