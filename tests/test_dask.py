@@ -107,6 +107,19 @@ def test_dask_regression_picks_equal_one_machine_picks(client, name, case):
     np.testing.assert_array_equal(got, strategy.query(X, batch))
 
 
+@pytest.mark.parametrize("name", ["CoreSet", "BADGE"])
+@pytest.mark.parametrize("transform", ["offset", "huge", "tiny"])
+def test_dask_picks_equal_one_machine_picks_at_extreme_magnitudes(client, name, transform):
+    # The kernels rescale by one power of two and centre on the pool's row 0;
+    # the partitions must agree on both (a map-reduce) to give the same picks.
+    rng = np.random.RandomState(4)
+    X = rng.normal(size=(40, 3))
+    X = {"offset": X + 1e7, "huge": X * 1e200, "tiny": X * 1e-200}[transform]
+    strategy = _fitted(name, 3)
+    got = strategy.query(da.from_array(X, chunks=((0, 1, 12, 0, 27), 3)), 9)
+    np.testing.assert_array_equal(got, strategy.query(X, 9))
+
+
 @pytest.mark.parametrize("name", CLASSIFIERS)
 def test_dask_dataframe_with_unknown_partition_sizes(client, name):
     rng = np.random.RandomState(0)
@@ -181,6 +194,15 @@ def _kill_a_worker(cluster, client):
         if nanny.worker_address == worker:
             nanny.auto_restart = False
     os.kill(client.run(os.getpid, workers=[worker])[worker], signal.SIGKILL)
+
+
+@pytest.mark.parametrize("name", ["ALBL", "KDPP", "GreedyLogDet", "BAIT"])
+def test_strategies_without_a_dask_driver_raise(name):
+    # Raised before any cluster work: no client is needed.
+    strategy = _fitted(name, 2)
+    msg = f"{name} does not support Dask pools (X_pool is a Dask collection)"
+    with pytest.raises(TypeError, match=re.escape(msg)):
+        strategy.query(da.ones((10, 2), chunks=5), 2)
 
 
 def test_column_split_chunks_raise(client):

@@ -17,14 +17,19 @@ from skactive.kernels import (
 
 
 def naive_kcenter(H, n_select, H_labeled=None):
-    """O(n²) greedy k-center on the full distance matrix."""
+    """O(n²) greedy k-center on the full distance matrix.
+
+    The centres are the labelled rows and the picks so far; with no labelled
+    rows the first pick is the row of largest norm (the origin is no centre).
+    """
     D = cdist(H, H)
     if H_labeled is not None and len(H_labeled):
-        min_d = cdist(H, H_labeled).min(axis=1)
+        picks, min_d = [], cdist(H, H_labeled).min(axis=1)
     else:
-        min_d = np.linalg.norm(H, axis=1)
-    picks = []
-    for _ in range(n_select):
+        norms = np.linalg.norm(H, axis=1)
+        picks = [int(np.flatnonzero(norms == norms.max())[0])]
+        min_d = D[picks[0]]
+    while len(picks) < n_select:
         masked = min_d.copy()
         masked[picks] = -1.0
         best = int(np.flatnonzero(masked == masked.max())[0])

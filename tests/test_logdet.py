@@ -229,7 +229,9 @@ def test_regression_fisher_ignores_targets():
 
 def test_gradient_embedding_with_a_regressor_raises():
     X, y = make_regression(n_samples=30, n_features=3, random_state=0)
-    msg = "GreedyLogDet(embedding='gradient') supports classification only"
+    msg = (
+        "GreedyLogDet supports classification only, but the wrapped estimator Ridge is a regressor."
+    )
     with pytest.raises(ValueError, match=re.escape(msg)):
         GreedyLogDet(Ridge(), embedding="gradient").fit(X, y)
 

@@ -253,3 +253,49 @@ def test_bait_syncs_per_forward_step(pool, task, most):
     # Classification: candidate mask, argmax, finiteness check, index and
     # the K×K solve; regression needs no candidate mask nor index.
     assert (counts[1] - counts[0]) / 8 <= most
+
+
+def _tiny_net(regression=False):
+    skorch = pytest.importorskip("skorch")
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.hidden = torch.nn.Linear(4, 6)
+            self.head = torch.nn.Linear(6, 1 if regression else 3)
+
+        def forward(self, X):
+            return self.head(torch.tanh(self.hidden(X)))
+
+    kind = skorch.NeuralNetRegressor if regression else skorch.NeuralNetClassifier
+    extra = {} if regression else {"criterion": torch.nn.CrossEntropyLoss}
+    return kind(Net, max_epochs=3, lr=0.1, batch_size=32, train_split=None, verbose=0, **extra)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda net: BADGE(net, random_state=0),
+        lambda net: BAIT(net),
+        lambda net: CoreSet(net),
+        lambda net: MarginSampling(net),
+    ],
+    ids=["BADGE", "BAIT", "CoreSet", "MarginSampling"],
+)
+def test_skorch_outputs_on_device_strict(monkeypatch, make):
+    # On CUDA the skorch adapter hands back device tensors; emulate that on
+    # CPU by keeping its CPU tensors as they are, then forbid host copies.
+    # Only the conversion rule applies: torch's own DataLoader creates its
+    # seed tensor on the default device, so a "meta" default breaks skorch's
+    # forward pass whatever skactive does.
+    from skactive.adapters import _skorch
+
+    X, y = _clf_data()
+    strategy = make(_tiny_net()).set_params(device="numpy").fit(X[:30], y[:30])
+    want = strategy.query(X[30:], 6)
+    monkeypatch.setattr(_skorch, "_host_or_device", lambda t: t.to(torch.float64))
+    strategy.set_params(device="cpu").fit(X[:30], y[:30])
+    with strict_device(default_device=None):
+        got = strategy.query(X[30:], 6)
+    assert got.tolist() == want.tolist()

@@ -63,7 +63,9 @@ def _float_dtype(net):
     module = getattr(net, "module_", None)
     params = [] if module is None else [p for p in module.parameters() if p.is_floating_point()]
     dtype = params[0].dtype if params else torch.get_default_dtype()
-    return torch.empty((), dtype=dtype).numpy().dtype
+    # By name, not through a tensor: torch.empty(()) would land on the default
+    # device, and .numpy() fails there when that is CUDA.
+    return np.dtype(str(dtype).removeprefix("torch."))
 
 
 def _array_like(y):

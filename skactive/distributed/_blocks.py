@@ -14,9 +14,9 @@ import time
 import numpy as np
 
 from ..backends import resolve_backend
-from ..kernels._common import sq_norms
-from ..kernels._kcenter import _kcenter_start, _kcenter_update
-from ..kernels._kmeanspp import _gradient_factor, _noise_tol, _sq_dist_to_centre
+from ..kernels._common import abs_max, pow2_scale, sq_norms
+from ..kernels._kcenter import _lower_to_centre, _min_sq_dist_to_set
+from ..kernels._kmeanspp import _centred_sq_norms, _Distances, _gradient_factor
 from ..kernels._parallel import compute_dtype
 from ..kernels._uncertainty import top_k
 
@@ -79,50 +79,100 @@ def top_candidates(part, score, k):
 
 
 class CoreSetBlock:
-    """Running minimum squared distances of one partition (greedy k-center)."""
+    """Centred embeddings and running minimum squared distances of one partition (k-center).
 
-    def __init__(self, part, offset, H_labeled, dtype):
+    The calls follow :func:`~skactive.kernels._kcenter._kcenter_greedy` step by
+    step: :meth:`top` and :meth:`scale` for the pool-wide power-of-two
+    rescale, :meth:`centre` on the pool's row 0, then one :meth:`update` per
+    pick.
+    """
+
+    def __init__(self, part, offset, dtype):
         self.offset, self.H = offset, compute_dtype(part.H, dtype, np)
-        self.H_norms, self.min_d2 = _kcenter_start(self.H, H_labeled, np)
+        self.min_d2 = None
+
+    def top(self):
+        """Largest magnitude in this partition (the rescale exponent's share)."""
+        return abs_max(self.H, np)
+
+    def scale(self, e, with_norm):
+        """Rescale by ``2**-e``; the first row and, if asked, the largest ``‖h‖²`` with its row."""
+        self.H = pow2_scale(self.H, e)
+        if not with_norm:
+            return self.H[0].copy(), None
+        norms = sq_norms(self.H, np)
+        i = int(np.argmax(norms))
+        return self.H[0].copy(), (float(norms[i]), self.offset + i)
+
+    def centre(self, origin, L_c, tol):
+        """Centre on the pool's ``origin``; with labelled rows ``L_c`` (centred), :meth:`best`."""
+        self.H, self.tol = self.H - origin, tol
+        self.norms = sq_norms(self.H, np)
+        if L_c is None:
+            return None
+        self.min_d2 = _min_sq_dist_to_set(self.H, self.norms, L_c, tol, np)
+        return self.best()
+
+    def row(self, pick):
+        """Centred ``h`` and ``‖h‖²`` of global row ``pick``: a centre for every partition."""
+        i = pick - self.offset
+        return self.H[i].copy(), self.norms[i]
 
     def best(self):
         """(largest distance, its global row, that row's ``h`` and ``‖h‖²``); first on ties."""
         i = int(np.argmax(self.min_d2))
-        return float(self.min_d2[i]), self.offset + i, self.H[i].copy(), self.H_norms[i]
+        return float(self.min_d2[i]), self.offset + i, self.H[i].copy(), self.norms[i]
 
     def update(self, h_c, c_norm, pick):
-        self.min_d2 = _kcenter_update(self.min_d2, self.H, self.H_norms, h_c, c_norm, np)
+        self.min_d2 = _lower_to_centre(self.H, self.norms, h_c, c_norm, self.min_d2, self.tol, np)
         i = pick - self.offset
         if 0 <= i < self.min_d2.shape[0]:
-            self.min_d2[i] = -1.0  # as in _kcenter_greedy: below every real distance
+            self.min_d2[i] = -1.0  # as in _add_centre: below every real distance
         return self.best()
 
 
 class BADGEBlock:
-    """Gradient factors and D² of one partition (k-means++ seeding)."""
+    """Gradient factors and D² of one partition (k-means++ seeding).
+
+    The calls follow :func:`~skactive.kernels._kmeanspp._kmeanspp_select`:
+    :meth:`tops` and :meth:`scale` for the pool-wide rescale of ``A`` and
+    ``H``, :meth:`spread` for the offset decision on the pool's row 0,
+    :meth:`distances` to build the kernel's ``_Distances`` on this
+    partition, then one :meth:`update` per pick.
+    """
 
     def __init__(self, part, offset, dtype):
         self.offset, self.H = offset, compute_dtype(part.H, dtype, np)
         self.A = _gradient_factor(compute_dtype(part.P, dtype, np), np)
-        eps = float(np.finfo(self.H.dtype).eps)
-        self.tol = _noise_tol(self.A.shape[1], self.H.shape[1], eps)
-        self.g_sq = sq_norms(self.A, np) * sq_norms(self.H, np)
-        self.tol_g = self.tol * self.g_sq
         self.d2 = self.cum = None
 
-    def best(self):
-        """(largest ``‖g‖²``, its global row); first on ties."""
-        i = int(np.argmax(self.g_sq))
-        return float(self.g_sq[i]), self.offset + i
+    def tops(self):
+        return abs_max(self.A, np), abs_max(self.H, np)
+
+    def scale(self, e_a, e_h):
+        """Rescale ``A`` and ``H`` by powers of two; return the first ``h`` (the origin)."""
+        self.A, self.H = pow2_scale(self.A, e_a), pow2_scale(self.H, e_h)
+        return self.H[0].copy()
+
+    def spread(self, origin):
+        """Largest ``‖h − origin‖²`` here (kept for :meth:`distances`)."""
+        self.hc_sq = _centred_sq_norms(self.H, origin, np)
+        return float(np.max(self.hc_sq))
+
+    def distances(self, origin, offset):
+        """Build the kernel's distances; return (largest ``‖g‖²``, its global row)."""
+        self.dist = _Distances(self.A, self.H, np, origin=origin, offset=offset, hc_sq=self.hc_sq)
+        del self.hc_sq, self.A, self.H  # held by self.dist (H possibly centred)
+        i = int(np.argmax(self.dist.norm_sq))
+        return float(self.dist.norm_sq[i]), self.offset + i
 
     def row(self, pick):
-        """What the other partitions need of centre ``pick``: ``(a, h, ‖g‖²)``."""
-        i = pick - self.offset
-        return self.A[i].copy(), self.H[i].copy(), self.g_sq[i]
+        """What the other partitions need of centre ``pick`` (``_Distances.centre``)."""
+        return tuple(_copy(v) for v in self.dist.centre(pick - self.offset))
 
-    def update(self, a_c, h_c, g_c, pick):
+    def update(self, centre, pick):
         """Lower D² by the new centre's distances; return this partition's ΣD²."""
-        d2 = _sq_dist_to_centre(self.A, self.H, self.g_sq, self.tol_g, a_c, h_c, g_c, self.tol, np)
+        d2 = self.dist.to_centre(*centre)
         self.d2 = d2 if self.d2 is None else np.minimum(self.d2, d2)
         i = pick - self.offset
         if 0 <= i < self.d2.shape[0]:
@@ -139,7 +189,17 @@ class BADGEBlock:
         i = int(np.searchsorted(self.cum, residual, side="left"))
         if i >= self.cum.shape[0]:
             i = int(np.flatnonzero(self.d2 > 0)[-1])
-        return (self.offset + i, *self.row(self.offset + i))
+        return self.offset + i, self.row(self.offset + i)
+
+    def first_positive(self):
+        """Global row of the first D² > 0 here, or None (the bounded re-draw's fallback)."""
+        nz = np.flatnonzero(self.d2 > 0)
+        return None if nz.size == 0 else self.offset + int(nz[0])
+
+
+def _copy(v):
+    """A row view copied (not the whole array pickled with it); scalars as they are."""
+    return v.copy() if isinstance(v, np.ndarray) else v
 
 
 BLOCKS = {"coreset": CoreSetBlock, "badge": BADGEBlock}

@@ -5,11 +5,15 @@ per partition: the partitions' best candidates or D² sums, and the centre
 just picked, which goes back out to every partition.
 """
 
+import math
 import uuid
 
 import numpy as np
 
-from ..kernels._kmeanspp import _uniform_position
+from ..exceptions import NumericalRangeError
+from ..kernels._common import abs_max, pow2_exponent_of, pow2_scale
+from ..kernels._kcenter import _noise_tol as _kcenter_tol
+from ..kernels._kmeanspp import _offset_dominates, _uniform_position
 from ..kernels._parallel import compute_dtype
 from ..kernels._uncertainty import top_k
 from ..utils._validation import check_batch_size
@@ -263,50 +267,95 @@ def select_uncertainty(cluster, batch_size, score):
 
 
 def select_coreset(cluster, batch_size, H_labeled, dtype):
+    """Greedy k-center, step for step as :func:`~skactive.kernels._kcenter._kcenter_greedy`."""
     H_labeled = compute_dtype(H_labeled, dtype, np)
-    shards = _Shards(cluster, "coreset", {"H_labeled": H_labeled, "dtype": dtype})
+    has_lab = H_labeled is not None and H_labeled.shape[0] > 0
+    shards = _Shards(cluster, "coreset", {"dtype": dtype})
     batch_size = _check_rows(shards.n, cluster, batch_size)
-    best = shards.call_all("best", changes_state=False)
-    picks = []
-    while True:
+    # The one exponent and the one origin (row 0) the whole pool would get.
+    tops = shards.call_all("top", changes_state=False)
+    e = pow2_exponent_of(max(tops + [abs_max(H_labeled, np) if has_lab else 0.0]))
+    scaled = shards.call_all("scale", e, not has_lab)
+    origin = scaled[0][0]
+    L_c = pow2_scale(H_labeled, e) - origin if has_lab else None
+    best = shards.call_all("centre", origin, L_c, _kcenter_tol(cluster.n_features))
+    if has_lab:
         _, row, h, h_norm = _first_max(best)
+    else:  # the row of largest uncentred norm, as on one machine
+        row = _first_max([norm for _, norm in scaled])[1]
+        h, h_norm = shards.call_one(shards.block_of(row), "row", row)
+    picks = [row]
+    while len(picks) < batch_size:
+        _, row, h, h_norm = _first_max(shards.call_all("update", h, h_norm, row))
         picks.append(row)
-        if len(picks) == batch_size:
-            return picks
-        best = shards.call_all("update", h, h_norm, row)
+    return picks
+
+
+def _badge_distances(shards):
+    """Rescale and centre every partition as ``_kmeanspp_select`` does the whole pool.
+
+    Returns each block's (largest ``‖g‖²``, its row). Three rounds of O(d)
+    numbers per partition: the magnitudes, the pool's row 0 after rescaling,
+    the largest spread about it.
+    """
+    tops = shards.call_all("tops", changes_state=False)
+    e_a = pow2_exponent_of(max(t[0] for t in tops))
+    e_h = pow2_exponent_of(max(t[1] for t in tops))
+    origin = shards.call_all("scale", e_a, e_h)[0]
+    spread = max(shards.call_all("spread", origin))
+    return shards.call_all("distances", origin, _offset_dominates(origin, spread, np))
 
 
 def select_badge(cluster, batch_size, rng, init, dtype):
+    """k-means++ seeding, step for step as :func:`~skactive.kernels._kmeanspp._kmeanspp_select`."""
     shards = _Shards(cluster, "badge", {"dtype": dtype})
     n = shards.n
     batch_size = _check_rows(n, cluster, batch_size)
+    best = _badge_distances(shards)
     if init == "max_norm":
-        first = _first_max(shards.call_all("best", changes_state=False))[1]
+        first = _first_max(best)[1]
     else:
         first = _uniform_position(rng.uniform(), n)
     centre = shards.call_one(shards.block_of(first), "row", first)
     picks, chosen = [first], {first}
     while len(picks) < batch_size:
-        totals = shards.call_all("update", *centre, picks[-1])
+        totals = shards.call_all("update", centre, picks[-1])
         total = 0.0
         for t in totals:
             total += t
         if total == 0.0:
-            # Every remaining D² is 0: the rest uniform, as _fill_uniform does.
-            while len(picks) < batch_size:
-                pos = _uniform_position(rng.uniform(), n - len(picks))
-                row = _nth_unchosen(pos, sorted(chosen))
-                picks.append(row)
-                chosen.add(row)
+            _fill_uniform(picks, chosen, n, batch_size, rng)
             break
-        while True:
-            block, residual = _locate_block(totals, rng.uniform() * total)
-            row, *centre = shards.call_one(block, "locate", residual)
-            if row not in chosen:  # a chosen row only for u·ΣD² == 0, as on one machine
-                break
+        if not math.isfinite(total):  # impossible after pow2 rescaling; never loop on it
+            raise NumericalRangeError("BADGE's squared distances overflowed float64.")
+        row, centre = _draw(shards, totals, total, chosen, rng)
         picks.append(row)
         chosen.add(row)
     return picks
+
+
+def _draw(shards, totals, total, chosen, rng):
+    """One D²-weighted pick and its centre data, as the kernel's ``_draw``.
+
+    A chosen row has D² = 0 and comes back only for ``u = 0``: draw again, at
+    most 64 times, then take the first row with D² > 0.
+    """
+    for _ in range(64):
+        block, residual = _locate_block(totals, rng.uniform() * total)
+        row, centre = shards.call_one(block, "locate", residual)
+        if row not in chosen:
+            return row, centre
+    block = next(b for b, t in enumerate(totals) if t > 0.0)
+    row = shards.call_one(block, "first_positive")
+    return row, shards.call_one(block, "row", row)
+
+
+def _fill_uniform(picks, chosen, n, batch_size, rng):
+    """Every remaining D² is 0: the rest uniform over unchosen rows, as the kernel's."""
+    while len(picks) < batch_size:
+        row = _nth_unchosen(_uniform_position(rng.uniform(), n - len(picks)), sorted(chosen))
+        picks.append(row)
+        chosen.add(row)
 
 
 def _locate_block(totals, target):
@@ -320,25 +369,51 @@ def _locate_block(totals, target):
     return last, totals[last]
 
 
+_SUPPORTED = "RandomSampling, LeastConfidence, MarginSampling, EntropySampling, CoreSet and BADGE"
+
+
+def _selector(strategy):
+    """The driver for ``strategy``'s class; a one-sentence error for the others."""
+    from ..strategies import BADGE, CoreSet, RandomSampling
+    from ..strategies._uncertainty import _UncertaintySampling
+
+    for cls, select in [
+        (RandomSampling, _query_random),
+        (_UncertaintySampling, _query_uncertainty),
+        (CoreSet, _query_coreset),
+        (BADGE, _query_badge),
+    ]:
+        if isinstance(strategy, cls):
+            return select
+    raise TypeError(
+        f"{type(strategy).__name__} does not support Dask pools (X_pool is a Dask "
+        f"collection); pass X_pool.compute() or use {_SUPPORTED}."
+    )
+
+
+def _query_random(cluster, strategy, batch_size, rng):
+    return select_random(cluster, batch_size, rng)
+
+
+def _query_uncertainty(cluster, strategy, batch_size, rng):
+    return select_uncertainty(cluster, batch_size, type(strategy)._score)
+
+
+def _query_coreset(cluster, strategy, batch_size, rng):
+    H_labeled = strategy._labeled(_blocks._NUMPY)[0]
+    return select_coreset(cluster, batch_size, H_labeled, strategy.dtype)
+
+
+def _query_badge(cluster, strategy, batch_size, rng):
+    return select_badge(cluster, batch_size, rng, strategy.init, strategy.dtype)
+
+
 def query(strategy, X_pool, batch_size):
     """``strategy.query`` for a Dask pool: numpy int64 global row indices, in pick order."""
     from sklearn.utils import check_random_state
 
-    from ..strategies import BADGE, CoreSet, RandomSampling
-    from ..strategies._uncertainty import _UncertaintySampling
-
-    check_batch_size(batch_size, np.inf)  # type and range before any cluster work
+    select = _selector(strategy)  # before any cluster work
+    check_batch_size(batch_size, np.inf)  # type and range, likewise
     rng = check_random_state(strategy.random_state)
     cluster = _Cluster(get_client(), X_pool, strategy)
-    if isinstance(strategy, RandomSampling):
-        picks = select_random(cluster, batch_size, rng)
-    elif isinstance(strategy, _UncertaintySampling):
-        picks = select_uncertainty(cluster, batch_size, type(strategy)._score)
-    elif isinstance(strategy, CoreSet):
-        H_labeled = strategy._labeled(_blocks._NUMPY)[0]
-        picks = select_coreset(cluster, batch_size, H_labeled, strategy.dtype)
-    elif isinstance(strategy, BADGE):
-        picks = select_badge(cluster, batch_size, rng, strategy.init, strategy.dtype)
-    else:
-        raise TypeError(f"{type(strategy).__name__} does not support Dask pools yet.")
-    return np.asarray(picks, dtype=np.int64)
+    return np.asarray(select(cluster, strategy, batch_size, rng), dtype=np.int64)

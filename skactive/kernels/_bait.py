@@ -20,7 +20,7 @@ import numpy as np
 
 from ..exceptions import NumericalRangeError
 from ..utils._validation import DEVICE, Interval, StrOptions, validate_params
-from ._common import _device_kw, check_n_select, prepare, row_chunks
+from ._common import _device_kw, check_n_select, pow2_exponent, pow2_scale, prepare, row_chunks
 from ._parallel import Progress, Workers, blas_threads
 
 # Rows per chunk of the per-step passes: a chunk's K×K state, its slice of H
@@ -789,7 +789,7 @@ def _backward(state, picks, n_keep, progress):
     state = state.restrict(picks)
     kept = list(picks)
     state.score()
-    while len(kept) > n_keep:  # one removal per pass: ends after len(picks) - n_keep passes
+    for _ in range(len(kept) - n_keep):  # one removal per pass: a bounded loop
         j = int(state.xp.argmin(state.gains))
         state.commit(j, drop=True, score=len(kept) - 1 > n_keep)
         kept.pop(j)
@@ -848,6 +848,42 @@ def _low_rank_metric(pool, lab, n_select, lam, fisher, capacity, unscaled):
     return _LowRankMetric(lam, W0, W0.shape[1] + capacity, rows, pool.n + n_lab, xp)
 
 
+# BAIT's gains are about (‖h‖²/λ)²: beyond 2**±240 for ‖h‖/√λ they leave float64.
+_RATIO_EXP = 240
+
+
+def _max_abs(X, xp):
+    # max and -min: no temporary the size of X, as abs() would make.
+    return max(float(xp.max(X)), -float(xp.min(X))) if X.shape[0] else 0.0
+
+
+def _rescale(H, H_labeled, lam, xp, name="BAIT"):
+    """``(H·2**-e, H_labeled·2**-e, λ·2**-2e)``: the same picks, no overflow on the way.
+
+    Scaling every embedding by ``c`` and ``λ`` by ``c²`` scales ``M`` and
+    ``F`` alike and leaves ``tr(M⁻¹F)`` unchanged (``tr(M⁻¹)`` changes by a
+    constant factor), and a power of two is exact, so this changes no pick.
+    What it cannot fix is the ratio ``‖h‖/√λ``: beyond ``2**±240`` the gains
+    overflow or underflow whatever the units, and the honest answer is an
+    error instead of a batch decided by inf, NaN or zeros.
+    """
+    e = pow2_exponent([H, H_labeled], xp)
+    top = max(_max_abs(H, xp), 0.0 if H_labeled is None else _max_abs(H_labeled, xp))
+    top = math.ldexp(top, -e)  # exact; in [0.5, 1) when e != 0
+    if top > 0.0:
+        log2_ratio = math.log2(top) + e - 0.5 * math.log2(lam)
+        if abs(log2_ratio) > _RATIO_EXP:
+            size = "large" if log2_ratio > 0 else "small"
+            raise NumericalRangeError(
+                f"{name}'s gains leave float64's range: the embeddings are too {size} next to "
+                f"sqrt(lam) (max |H| / sqrt(lam) = 2**{log2_ratio:.0f}); rescale the "
+                "embeddings or change 'lam'."
+            )
+    if not e:
+        return H, H_labeled, lam
+    return pow2_scale(H, e), pow2_scale(H_labeled, e), math.ldexp(lam, -2 * e)
+
+
 def _bait_select(
     H,
     P,
@@ -869,6 +905,7 @@ def _bait_select(
     (numpy); the picks never depend on it. ``low_rank`` forces the form of
     ``M⁻¹`` (``None``: :func:`_use_low_rank` decides).
     """
+    H, H_labeled, lam = _rescale(H, H_labeled, lam, xp)
     n_lab = 0 if H_labeled is None else H_labeled.shape[0]
     # Reference weighting: labelled rows enter M as a mean, picks as a sum,
     # M_S = λI + (Σ_labelled I(x) + B·Σ_S I(x)) / (L + B).

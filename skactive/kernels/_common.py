@@ -1,5 +1,7 @@
 """Small helpers shared by kernels."""
 
+import math
+
 import numpy as np
 from sklearn.utils import check_array, check_random_state
 
@@ -95,3 +97,53 @@ def check_n_select(n_select, n):
     """Raise if ``n_select`` (already an int >= 1) exceeds the ``n`` pool rows."""
     if n_select > n:
         raise ValueError(f"n_select={n_select} should be in [1, n_samples={n}].")
+
+
+# Inputs whose largest magnitude lies outside [2**-_SAFE_EXP, 2**_SAFE_EXP] are
+# rescaled: products of two such factors, summed over a row, stay far inside
+# float64 (max 2**1024, smallest normal 2**-1022).
+_SAFE_EXP = 128
+
+
+def pow2_exponent(arrays, xp):
+    """Exponent ``e`` that brings the largest magnitude in ``arrays`` into ``[0.5, 1)``.
+
+    0 when every entry already lies within ``2**±128`` (or all are 0), so
+    ordinary data is computed bit for bit as before. One host read per
+    array per call, never per pick.
+    """
+    return pow2_exponent_of(max((abs_max(X, xp) for X in arrays if X is not None), default=0.0))
+
+
+def abs_max(X, xp):
+    """Largest magnitude in ``X`` (0 for an empty array), as a host float."""
+    if not math.prod(X.shape):
+        return 0.0
+    # max and -min rather than max(abs(X)): no temporary the size of X.
+    return max(float(xp.max(X)), -float(xp.min(X)))
+
+
+def pow2_exponent_of(top):
+    """:func:`pow2_exponent` from the largest magnitude ``top`` of the arrays.
+
+    A pool split into partitions (Dask) reduces ``top`` over them first, so
+    every partition is scaled by the one exponent the whole pool would get.
+    """
+    if top == 0.0 or 2.0**-_SAFE_EXP <= top <= 2.0**_SAFE_EXP:
+        return 0
+    return math.frexp(top)[1]  # top = m · 2**e with 0.5 <= m < 1
+
+
+def pow2_scale(X, e):
+    """``X · 2**-e``, exact in floating point (short of the subnormal range).
+
+    k-center and k-means++ picks depend only on ratios of distances, so a
+    pool rescaled this way gives exactly the picks of a well-scaled copy,
+    where squared norms of entries near 1e155 would overflow to inf (and
+    ``0·inf`` to NaN).
+    """
+    if not e or X is None:
+        return X
+    # Two factors: 2**-e alone overflows for subnormal-sized input.
+    half = -e // 2
+    return (X * math.ldexp(1.0, half)) * math.ldexp(1.0, -e - half)

@@ -3,10 +3,35 @@
 import numbers
 
 from ..utils._validation import DEVICE, Interval, validate_params
-from ._common import _device_kw, check_n_select, prepare, row_chunks, sq_norms
+from ._common import (
+    _device_kw,
+    check_n_select,
+    pow2_exponent,
+    pow2_scale,
+    prepare,
+    row_chunks,
+    sq_norms,
+)
 
 
-def _min_sq_dist_to_set(H, H_norms, C, xp):
+def _noise_tol(d):
+    """Relative rounding bound of ``‖a‖² + ‖b‖² − 2a·b`` (two norms and a dot product).
+
+    The residue for ``a == b`` is at most about ``2(d + 2)·ε·(‖a‖² + ‖b‖²)``;
+    anything below twice that counts as 0, so exact duplicates get distance 0
+    as the direct difference would give, and ties go to the lowest index.
+    """
+    return 4.0 * (d + 2) * 2.0**-52
+
+
+def _sq_dist(d2, norms_x, norms_c, tol, xp):
+    """Finish ``d2 = −2·x·c`` into ``‖x − c‖²``: add the norms, zero the rounding noise."""
+    d2 += norms_c
+    d2 += norms_x
+    return xp.where(d2 <= tol * (norms_x + norms_c), 0.0, d2)
+
+
+def _min_sq_dist_to_set(H, H_norms, C, tol, xp):
     """For each row of ``H``, the squared distance to the nearest row of ``C``.
 
     Chunked over ``H`` so that no ``n × len(C)`` block exceeds ``working_memory``.
@@ -14,48 +39,73 @@ def _min_sq_dist_to_set(H, H_norms, C, xp):
     C_norms = sq_norms(C, xp)
     out = xp.empty((H.shape[0],), dtype=H.dtype, **_device_kw(H))
     for sl in row_chunks(H.shape[0], 8 * C.shape[0]):
-        # In place: one chunk × len(C) temporary, not three.
         d2 = H[sl, :] @ C.T
         d2 *= -2.0
-        d2 += C_norms[None, :]
-        out[sl] = xp.min(d2, axis=1) + H_norms[sl]
-    return xp.clip(out, 0.0, None)
+        out[sl] = xp.min(_sq_dist(d2, H_norms[sl, None], C_norms[None, :], tol, xp), axis=1)
+    return out
 
 
-def _kcenter_start(H, H_labeled, xp):
-    """Squared row norms of ``H`` and each row's squared distance to the nearest labelled row.
+def _centred(H, H_labeled, xp):
+    """``H`` and ``H_labeled`` less one pool row, so that no norm carries an offset.
 
-    With no labelled rows the distances are the norms, so the first pick is
-    the row of largest norm. One partition's share of :func:`_kcenter_greedy`.
+    Distances are translation invariant, but ``‖a‖² + ‖b‖² − 2a·b`` loses
+    every digit of a small distance to the rounding of large norms: with
+    features offset by 1e7 the picks drifted from pick 10, and by 1e8 from the
+    first. Centred on a pool row, the norms are at most the data's diameter,
+    whatever the offset (a row, not the mean, keeps integer data exact).
     """
-    H_norms = sq_norms(H, xp)
-    if H_labeled is not None and H_labeled.shape[0] > 0:
-        return H_norms, _min_sq_dist_to_set(H, H_norms, H_labeled, xp)
-    return H_norms, xp.asarray(H_norms, copy=True)
-
-
-def _kcenter_update(min_d2, H, H_norms, h_c, c_norm, xp):
-    """``min_d2`` lowered by the distances to a new centre ``h_c`` of squared norm ``c_norm``.
-
-    Per-row math of one greedy step; the Dask driver runs it on every
-    partition with a centre from another one.
-    """
-    d2 = H_norms + c_norm - 2.0 * (H @ h_c)
-    return xp.minimum(min_d2, xp.clip(d2, 0.0, None))
+    origin = H[0, :]
+    lab = None if H_labeled is None else H_labeled - origin
+    return H - origin, lab
 
 
 def _kcenter_greedy(H, H_labeled, n_select, xp):
     """Greedy k-center picks; input assumed valid (see :func:`kcenter_greedy`)."""
-    H_norms, min_d2 = _kcenter_start(H, H_labeled, xp)
-    picks = []
-    for _ in range(n_select):
+    has_lab = H_labeled is not None and H_labeled.shape[0] > 0
+    e = pow2_exponent([H, H_labeled if has_lab else None], xp)
+    H, H_labeled = pow2_scale(H, e), pow2_scale(H_labeled, e)
+    tol = _noise_tol(H.shape[1])
+    if has_lab:
+        Hc, Lc = _centred(H, H_labeled, xp)
+        norms = sq_norms(Hc, xp)
+        min_d2 = _min_sq_dist_to_set(Hc, norms, Lc, tol, xp)
+        first = int(xp.argmax(min_d2))
+    else:
+        # No labelled rows: the first centre is the row of largest norm
+        # (uncentred, as the rule is stated); the origin is no centre.
+        first = int(xp.argmax(sq_norms(H, xp)))
+        Hc, _ = _centred(H, None, xp)
+        norms = sq_norms(Hc, xp)
+        min_d2 = None
+    picks = [first]
+    min_d2 = _add_centre(Hc, norms, first, min_d2, tol, xp)
+    for _ in range(n_select - 1):
         idx = int(xp.argmax(min_d2))
         picks.append(idx)
-        min_d2 = _kcenter_update(min_d2, H, H_norms, H[idx, :], H_norms[idx], xp)
-        # Chosen rows sit below every real distance, so duplicates of a chosen
-        # row (distance 0) are still taken before a chosen row could repeat.
-        min_d2[idx] = -1.0
+        min_d2 = _add_centre(Hc, norms, idx, min_d2, tol, xp)
     return picks
+
+
+def _add_centre(H, norms, idx, min_d2, tol, xp):
+    """Running minimum squared distances after row ``idx`` becomes a centre."""
+    min_d2 = _lower_to_centre(H, norms, H[idx, :], norms[idx], min_d2, tol, xp)
+    # Chosen rows sit below every real distance (>= 0), so duplicates of a
+    # chosen row (distance 0) are still taken before a chosen row could
+    # repeat: argmax can never return a chosen row while one is unchosen.
+    min_d2[idx] = -1.0
+    return min_d2
+
+
+def _lower_to_centre(H, norms, h_c, c_norm, min_d2, tol, xp):
+    """``min_d2`` (None: no centre yet) lowered by the distances to centre ``h_c``.
+
+    The centre comes as a vector with its squared norm ``c_norm`` so that a
+    partition of a Dask pool can take one held by another partition.
+    """
+    d2 = H @ h_c
+    d2 *= -2.0
+    d2 = _sq_dist(d2, norms, c_norm, tol, xp)
+    return d2 if min_d2 is None else xp.minimum(min_d2, d2)
 
 
 @validate_params(
@@ -79,7 +129,8 @@ def kcenter_greedy(H, n_select, *, H_labeled=None, device="numpy"):
     Parameters
     ----------
     H : array-like of shape (n, d)
-        Pool embeddings.
+        Pool embeddings (a numpy array, anything ``check_array`` takes, or a
+        torch tensor, which stays on its device).
     n_select : int
         Number of rows to pick, at most ``n``.
     H_labeled : array-like of shape (L, d), default=None
@@ -91,6 +142,16 @@ def kcenter_greedy(H, n_select, *, H_labeled=None, device="numpy"):
     -------
     indices : list of int
         Unique row indices into ``H`` in pick order.
+
+    Notes
+    -----
+    Distances use ``‖a‖² + ‖b‖² − 2a·b`` (one mat-vec per pick) on
+    embeddings centred on a pool row, so a common offset in the features
+    (timestamps, prices) costs no precision; values below its rounding bound
+    ``4(d + 2)·ε·(‖a‖² + ‖b‖²)`` (centred norms) count as 0, so exact
+    duplicates tie at 0. Embeddings beyond ``2**±128`` in magnitude are first
+    rescaled by an exact power of two, which changes no pick, so huge finite
+    values (1e155 and beyond) neither overflow nor repeat an index.
 
     Examples
     --------

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..backends import to_numpy
 from ..utils._validation import DEVICE, Interval, StrOptions, validate_params
-from ._common import check_n_select, prepare, sq_norms
+from ._common import check_n_select, pow2_exponent, pow2_scale, prepare, sq_norms
 from ._kmeanspp import _fill_uniform, _kmeanspp_select, _uniform_position
 
 _INITS = ("kmeans++", "random")
@@ -139,6 +139,9 @@ def _kdpp_select(A, H, n_select, rng, xp, init="kmeans++", n_steps=None, return_
     """
     n = H.shape[0]
     n_steps = default_n_steps(n_select) if n_steps is None else n_steps
+    # Swap ratios and the jitter scale alike with H: an exact power-of-two
+    # rescale keeps ‖g‖² of 1e±155 embeddings finite and changes no step.
+    A, H = pow2_scale(A, pow2_exponent([A], xp)), pow2_scale(H, pow2_exponent([H], xp))
     g_sq = np.asarray(to_numpy(sq_norms(A, xp) * sq_norms(H, xp)), dtype=np.float64)
     chain = _Chain(A, H, _jitter(g_sq), _initial_set(A, H, g_sq, n_select, rng, xp, init))
     if n_select < n:

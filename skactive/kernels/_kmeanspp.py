@@ -14,9 +14,9 @@ import numbers
 
 import numpy as np
 
-from ..backends import to_numpy
+from ..exceptions import NumericalRangeError
 from ..utils._validation import DEVICE, Interval, StrOptions, validate_params
-from ._common import _device_kw, check_n_select, prepare, sq_norms
+from ._common import _device_kw, check_n_select, pow2_exponent, pow2_scale, prepare, sq_norms
 
 _INITS = ("max_norm", "random")
 
@@ -58,27 +58,107 @@ def _noise_tol(K, d, eps=_EPS64):
     return 4.0 * (K + d + 2) * eps
 
 
-def _sq_dist_to(A, H, g_sq, tol_g, c, tol, xp):
-    """Squared distance of every row's ``g`` to ``g_c`` of row ``c``, clamped at 0."""
-    return _sq_dist_to_centre(A, H, g_sq, tol_g, A[c, :], H[c, :], g_sq[c], tol, xp)
+class _Distances:
+    """Squared distances between gradient embeddings ``g = a ⊗ h``, never formed.
 
+    ``‖g_x − g_c‖² = ‖a_x‖²‖h_x‖² + ‖a_c‖²‖h_c‖² − 2⟨a_x, a_c⟩⟨h_x, h_c⟩``
+    cancels catastrophically when ``h`` carries a large common offset (1e7
+    on features of spread 1 leaves about two correct digits), and unlike
+    k-center, BADGE's distances are not translation invariant in ``h``.
+    Writing ``h = μ + h̃`` for a pool row ``μ`` splits off the offset exactly:
 
-def _sq_dist_to_centre(A, H, g_sq, tol_g, a_c, h_c, g_c, tol, xp):
-    """Squared distance of every row's ``g`` to the centre ``a_c ⊗ h_c`` (``‖g_c‖² = g_c``).
+        ‖g_x − g_c‖² = ‖Δa‖²(‖μ‖² + 2⟨μ, h̃_x⟩) + 2⟨Δa, a_c⟩⟨μ, h̃_x − h̃_c⟩
+                       + ‖a_x ⊗ h̃_x − a_c ⊗ h̃_c‖²
 
-    ``tol_g = tol · g_sq``; values up to ``tol·(g_sq + g_c)`` are rounding
-    noise and become 0. In-place steps keep the per-pick vector work small
-    next to the ``H @ h_c`` pass. The centre comes as vectors so that a
-    partition of a Dask pool can use a centre held by another partition.
+    with ``Δa = a_x − a_c`` (``‖Δa‖²`` from the difference itself, O(nK)) and
+    the last term in factored form on the centred ``h̃``. Its rounding error
+    is then relative to the data's spread, not to its offset. Used only when
+    the offset dominates (``‖μ‖² > 16 max ‖h̃‖²``); otherwise the plain form
+    is exact enough (error below ``25·tol·‖a‖²·max‖h̃‖²``) and cheaper.
     """
-    d2 = H @ h_c
-    # A BLAS mat-vec even for small K: a row-wise vecdot costs ~5x more on a
-    # quiet machine (0.7-0.9 ms against 0.15 ms per pick at n=50,000).
-    d2 *= A @ a_c
-    d2 *= -2.0
-    d2 += g_sq
-    d2 += g_c
-    return xp.where(d2 <= tol_g + tol * g_c, 0.0, d2)
+
+    def __init__(self, A, H, xp, origin=None, offset=None, hc_sq=None):
+        # A partition of a Dask pool gets the pool's ``origin`` (its row 0)
+        # and ``offset`` decision, and its own ``hc_sq`` computed for it.
+        self.A, self.xp = A, xp
+        self.tol = _noise_tol(A.shape[1], H.shape[1], float(xp.finfo(H.dtype).eps))
+        self.a_sq = sq_norms(A, xp)
+        origin = H[0, :] if origin is None else origin
+        if hc_sq is None:
+            hc_sq = _centred_sq_norms(H, origin, xp)
+        if offset is None:
+            offset = _offset_dominates(origin, float(xp.max(hc_sq)), xp)
+        self.offset = offset
+        h_sq = sq_norms(H, xp)
+        self.norm_sq = self.a_sq * h_sq  # ‖g‖², uncentred: the max-norm rule's
+        if self.offset:
+            # A centred copy of H (O(nd) memory, like the input) only here.
+            Hc = H - origin
+            self.H, h_sq = Hc, hc_sq
+            s = Hc @ origin  # ⟨μ, h̃_x⟩
+            self.s, self.w = s, 2.0 * s + xp.vecdot(origin, origin)
+            self.ones = xp.ones((A.shape[1],), dtype=A.dtype, **_device_kw(A))
+        else:
+            self.H = H
+        self.g_sq = self.a_sq * h_sq
+        self.tol_g = self.tol * self.g_sq
+
+    def to(self, c):
+        """Squared distance of every row's ``g`` to ``g_c``, clamped at 0.
+
+        Values up to ``tol·(g_sq + g_sq[c])`` are rounding noise and become 0.
+        In-place steps keep the per-pick vector work small next to the
+        ``H @ h_c`` pass.
+        """
+        return self.to_centre(*self.centre(c))
+
+    def centre(self, c):
+        """What :meth:`to_centre` needs of row ``c``: ``(a_c, h_c, ‖g_c‖², ‖a_c‖², s_c)``.
+
+        ``h_c`` is centred when the offset is split off. A Dask pool sends
+        these O(K + d) numbers from the partition holding ``c`` to the others.
+        """
+        s_c = self.s[c] if self.offset else None
+        return self.A[c, :], self.H[c, :], self.g_sq[c], self.a_sq[c], s_c
+
+    def to_centre(self, a_c, h_c, g_c, a_sq_c, s_c):
+        """:meth:`to` for a centre given by :meth:`centre` (possibly another partition's)."""
+        xp, A, H, g_sq = self.xp, self.A, self.H, self.g_sq
+        aa = A @ a_c
+        d2 = H @ h_c
+        # A BLAS mat-vec even for small K: a row-wise vecdot costs ~5x more on a
+        # quiet machine (0.7-0.9 ms against 0.15 ms per pick at n=50,000).
+        d2 *= aa
+        d2 *= -2.0
+        d2 += g_sq
+        d2 += g_c
+        d2 = xp.where(d2 <= self.tol_g + self.tol * g_c, 0.0, d2)
+        if self.offset:
+            d2 = d2 + self._offset_terms(aa, a_c, a_sq_c, s_c)
+        return xp.clip(d2, 0.0, None)
+
+    def _offset_terms(self, aa, a_c, a_sq_c, s_c):
+        """``‖Δa‖²(‖μ‖² + 2⟨μ, h̃_x⟩) + 2⟨Δa, a_c⟩⟨μ, h̃_x − h̃_c⟩`` for every row."""
+        dA = self.A - a_c
+        dA *= dA
+        out = (dA @ self.ones) * self.w
+        aa = aa - a_sq_c  # ⟨Δa, a_c⟩: 0 for rows with a_x = a_c
+        out += 2.0 * aa * (self.s - s_c)
+        return out
+
+
+def _offset_dominates(origin, top, xp):
+    """Whether ``h``'s offset from 0 dwarfs its spread: ``‖μ‖² > 16 max ‖h − μ‖²``."""
+    return float(xp.vecdot(origin, origin)) > 16.0 * top
+
+
+def _centred_sq_norms(H, origin, xp, rows=512):
+    """``‖h_x − μ‖²`` of every row, in small chunks: no n × d temporary."""
+    out = xp.empty((H.shape[0],), dtype=H.dtype, **_device_kw(H))
+    for start in range(0, H.shape[0], rows):
+        block = H[start : start + rows, :] - origin
+        out[start : start + rows] = xp.vecdot(block, block)
+    return out
 
 
 def _draw(d2, rng, chosen, xp):
@@ -89,17 +169,22 @@ def _draw(d2, rng, chosen, xp):
     what ``scipy.stats.rv_discrete(values=(range(n), D²/ΣD²)).rvs()`` does
     with the same generator, so the authors' picks are reproduced. A chosen
     row has D² = 0, so it can come back only when ``u·ΣD² == 0`` (u = 0); then
-    draw again, as the reference does.
+    draw again, as the reference does. The re-draw is bounded: 64 zeros in a
+    row have probability 2**-3392; after them the first row with D² > 0 is
+    taken, so the loop always ends.
     """
     cum = xp.cumulative_sum(d2)
     total = float(cum[-1])
     if total == 0.0:
         return None
-    while True:
+    if not math.isfinite(total):  # impossible after pow2 rescaling; never loop on it
+        raise NumericalRangeError("BADGE's squared distances overflowed float64.")
+    for _ in range(64):
         target = xp.asarray([rng.uniform() * total], dtype=cum.dtype, **_device_kw(cum))
         idx = int(xp.searchsorted(cum, target, side="left")[0])
         if not chosen[idx]:
             return idx
+    return int(xp.argmax(d2 > 0))
 
 
 def _fill_uniform(picks, chosen, n_select, rng):
@@ -111,52 +196,46 @@ def _fill_uniform(picks, chosen, n_select, rng):
     on every unchosen row. It never repeats a row and always terminates.
     """
     free = np.flatnonzero(~chosen).tolist()
-    while len(picks) < n_select:
+    for _ in range(n_select - len(picks)):
         idx = free.pop(_uniform_position(rng.uniform(), len(free)))
         picks.append(idx)
         chosen[idx] = True
 
 
-def _kmeanspp_select(A, H, n_select, rng, xp, init="max_norm", return_d2=False, progress=None):
+def _kmeanspp_select(A, H, n_select, rng, xp, init="max_norm", progress=None):
     """k-means++ seeding on ``g = a ⊗ h``; input assumed valid (see :func:`kmeanspp_select`).
 
     ``rng`` is a legacy ``numpy.random.RandomState``; ``A``, ``H`` are float
-    arrays of namespace ``xp`` on one device. With ``return_d2`` also return a
-    list of ``n_select`` host arrays: D² after each pick (for tests).
-    ``progress`` (a :class:`~skactive.kernels._parallel.Progress`) counts the picks.
+    arrays of namespace ``xp`` on one device. ``progress`` (a
+    :class:`~skactive.kernels._parallel.Progress`) counts the picks.
     """
     n = H.shape[0]
-    tol = _noise_tol(A.shape[1], H.shape[1], float(xp.finfo(H.dtype).eps))
-    g_sq = sq_norms(A, xp) * sq_norms(H, xp)
-    tol_g = tol * g_sq
+    # Exact powers of two scale every D² alike: the same draws, no overflow.
+    A, H = pow2_scale(A, pow2_exponent([A], xp)), pow2_scale(H, pow2_exponent([H], xp))
+    dist = _Distances(A, H, xp)
     if init == "max_norm":
-        first = int(xp.argmax(g_sq))  # lowest index on ties
+        first = int(xp.argmax(dist.norm_sq))  # lowest index on ties
     else:
         first = _uniform_position(rng.uniform(), n)
     chosen = np.zeros(n, dtype=bool)  # on the host: one lookup per draw
-    picks, history = [first], []
+    picks = [first]
     chosen[first] = True
-    d2 = _sq_dist_to(A, H, g_sq, tol_g, first, tol, xp)
+    d2 = dist.to(first)
     d2[first] = 0.0
-    while True:
-        if return_d2:
-            history.append(np.array(to_numpy(d2), dtype=np.float64))
-        if len(picks) == n_select:
-            break
+    for _ in range(n_select - 1):  # each pass adds one row: at most n_select − 1
         idx = _draw(d2, rng, chosen, xp)
         if idx is None:
             # Every remaining D² is 0 (one-hot probabilities, fewer distinct
-            # embeddings than n_select): the rest is uniform; D² stays 0.
+            # embeddings than n_select): the rest is uniform.
             _fill_uniform(picks, chosen, n_select, rng)
-            history.extend(np.zeros(n) for _ in range(n_select - len(history)))
             break
         picks.append(idx)
         chosen[idx] = True
-        d2 = xp.minimum(d2, _sq_dist_to(A, H, g_sq, tol_g, idx, tol, xp))
+        d2 = xp.minimum(d2, dist.to(idx))
         d2[idx] = 0.0
         if progress is not None:
             progress.update()
-    return (picks, history) if return_d2 else picks
+    return picks
 
 
 @validate_params(
@@ -227,7 +306,18 @@ def kmeanspp_select(A, H, n_select, *, init="max_norm", random_state=None, devic
     batch is uniform over the unchosen rows: one ``u`` per pick, the unchosen
     row at position ``ceil(u·m) − 1`` of the ``m`` left, in pool order.
 
-    Cost O(n(K + d)) per pick, O(n_select·n(K + d)) in all; memory O(n(K + d)).
+    *Range and precision.* ``A`` or ``H`` beyond ``2**±128`` in magnitude is
+    first rescaled by an exact power of two, which scales every D² alike and
+    changes no draw, so huge finite input (1e155 and beyond) neither
+    overflows nor hangs. When ``H`` carries a large common offset (``‖h_0‖² >
+    16 max ‖h − h_0‖²``), the offset is split off exactly (see
+    ``_Distances``): the rounding error of each D² is then about
+    ``(K + d)·ε`` times the squared size of the gradients' spread, not of
+    their offset (features offset by 1e7 give the dense oracle's picks);
+    otherwise the plain factored form has that bound up to a factor 25.
+
+    Cost O(n(K + d)) per pick, O(n_select·n(K + d)) in all; memory O(n(K + d))
+    (plus one centred copy of ``H`` when it carries an offset).
 
     References
     ----------

@@ -18,6 +18,7 @@ that most increases ``log det M`` and then adds its term to ``M``:
 import math
 import numbers
 
+from ..exceptions import NumericalRangeError
 from ..utils._validation import DEVICE, Interval, StrOptions, validate_params
 from ._bait import (
     _check_shapes,
@@ -26,6 +27,7 @@ from ._bait import (
     _LinearRows,
     _mm,
     _one_blas_thread,
+    _rescale,
     _small_inverse,
     _SoftmaxRows,
 )
@@ -59,7 +61,7 @@ def _best(scores, taken, xp):
     """Largest score among rows not taken; lowest index on exact ties."""
     j = int(xp.argmax(xp.where(taken, -xp.inf, scores)))
     if not math.isfinite(float(scores[j])):
-        raise FloatingPointError(
+        raise NumericalRangeError(
             "Log-det gains became non-finite; rescale the embeddings or increase 'lam'."
         )
     return j
@@ -148,7 +150,7 @@ class _FisherState:
         gains = self.exact(idx)
         j = int(xp.argmax(gains))
         if not math.isfinite(float(gains[j])):
-            raise FloatingPointError(
+            raise NumericalRangeError(
                 "Log-det gains became non-finite; rescale the embeddings or increase 'lam'."
             )
         return int(idx[j]), float(gains[j])
@@ -198,6 +200,9 @@ def _logdet_select(H, P, n_select, H_labeled, P_labeled, embedding, lam, xp, ret
     """
     gains = [] if return_gains else None
     select = _gradient_select if embedding == "gradient" else _fisher_select
+    # Log-det gains, like BAIT's, are unchanged when H scales by 2**-e and lam
+    # by 2**-2e; this keeps 1e±155 embeddings inside float64.
+    H, H_labeled, lam = _rescale(H, H_labeled, lam, xp, name="Greedy log-det")
     with _one_blas_thread(xp):
         picks = select(H, P, n_select, H_labeled, P_labeled, lam, xp, gains)
     return (picks, gains) if return_gains else picks

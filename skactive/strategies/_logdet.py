@@ -4,7 +4,7 @@ from numbers import Real
 
 from ..base import BaseQueryStrategy
 from ..kernels._logdet import _logdet_select
-from ..utils._validation import Interval, StrOptions, _fit_context
+from ..utils._validation import Interval, StrOptions
 
 
 class GreedyLogDet(BaseQueryStrategy):
@@ -97,31 +97,13 @@ class GreedyLogDet(BaseQueryStrategy):
         self.embedding = embedding
         self.lam = lam
 
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, **fit_params):
-        """Clone and fit the wrapped estimator on the labelled set.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Labelled samples.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Their labels.
-        **fit_params : dict
-            Passed to the wrapped estimator's ``fit``.
-
-        Returns
-        -------
-        self : object
-            The fitted strategy.
-        """
-        super().fit(X, y, **fit_params)
-        if self.embedding == "gradient" and self.adapter_.task != "classification":
-            raise ValueError(
-                "GreedyLogDet(embedding='gradient') supports classification only, but the "
-                f"wrapped estimator {type(self.estimator).__name__} does regression."
-            )
-        return self
+    @property
+    def _tasks(self):
+        # The gradient embedding a ⊗ h needs class probabilities; the Fisher
+        # one also covers regression. The base class checks this in fit.
+        if self.embedding == "gradient":
+            return frozenset({"classification"})
+        return BaseQueryStrategy._tasks
 
     def _select(self, X_pool, batch_size, rng, backend):
         H, P = self._outputs(X_pool, backend)  # P is None for regression
