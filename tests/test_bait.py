@@ -18,6 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from skactive.kernels._bait import (
     _bait_select,
     _gain_bounds,
+    _half_bounds,
     _shifted_trace_solve,
     bait_select,
 )
@@ -194,6 +195,29 @@ def test_gain_bounds_bracket_the_exact_gain(K, seed, log_scale, rank):
     lower, upper = _gain_bounds(G, R, np)
     assert np.all(lower <= exact * (1 + 1e-9) + 1e-300)
     assert np.all(exact <= upper)
+
+
+@given(K=st.integers(1, 5), seed=st.integers(0, 2**31 - 1), log_scale=st.floats(-3.0, 4.0))
+def test_stacked_state_bounds_bracket_the_exact_gain(K, seed, log_scale):
+    # The state keeps [−G ; R½] with R = R½ + R½ᵀ and R½ not symmetric (it
+    # accumulates ẼŨᵀ); the bounds read from it must still bracket the gain
+    # and equal the bounds of (G, R).
+    rng = np.random.RandomState(seed)
+    A = rng.normal(size=(30, K, K)) * 10.0 ** (log_scale * rng.uniform(size=(30, 1, 1)))
+    Bm = rng.normal(size=(30, K, K))
+    G, R = A @ A.mT, Bm @ Bm.mT
+    skew = rng.normal(size=(30, K, K)) * np.abs(R).max()
+    half = 0.5 * R + (skew - skew.mT)
+    S = np.concatenate([-G, half], axis=1)
+    exact = np.array(
+        [np.trace(np.linalg.solve(np.eye(K) + g, r)) for g, r in zip(G, R, strict=True)]
+    )
+    lower, upper = _half_bounds(S, K, np)
+    assert np.all(lower <= exact * (1 + 1e-9) + 1e-300)
+    assert np.all(exact <= upper * (1 + 1e-9))
+    want_lower, want_upper = _gain_bounds(G, R, np)
+    np.testing.assert_allclose(lower, want_lower, rtol=1e-8)
+    np.testing.assert_allclose(upper, want_upper, rtol=1e-8, atol=1e-12 * np.abs(want_upper).max())
 
 
 @settings(max_examples=50)

@@ -31,6 +31,7 @@ from ..kernels._bait import (
     _low_rank_capacity,
     _rescale,
     _SoftmaxRows,
+    _stack_state,
     _State,
     _step_directions,
     _use_low_rank,
@@ -116,8 +117,8 @@ class BAITBlock:
 
     def start(self, Minv, N):
         """Every row's ``G``, ``R`` and gain bounds (or gains); return :meth:`best`."""
-        G, R = self.rows.initial_state(Minv, N, None)
-        self.state = _State(self.rows, None, 1.0, None, G, R)
+        S = _stack_state(*self.rows.initial_state(Minv, N, None), 1.0, np)
+        self.state = _State(self.rows, None, 1.0, None, S)
         self.state.score()
         return self.best()
 
@@ -148,10 +149,9 @@ class BAITBlock:
         return self.best() if score else None
 
     def gather(self, picks):
-        """``{row: (G, R)}`` for the picks this partition owns (for the backward pass)."""
-        G, R = self.state.G, self.state.R
-        own = [p for p in picks if self.own[0] <= p < self.own[1]]
-        return {p: (G[p - self.lo].copy(), R[p - self.lo].copy()) for p in own}
+        """``{row: state}`` (``G``, ``R`` stacked) for the picks this partition owns."""
+        S = self.state.S
+        return {p: S[p - self.lo].copy() for p in picks if self.own[0] <= p < self.own[1]}
 
 
 class _Pool:
@@ -228,9 +228,8 @@ def _prune(shards, metric, picks, hs, ps, scale, n_keep, workers, progress):
     found = {}
     for part in shards.call_all("gather", picks, changes_state=False):
         found.update(part)
-    G = np.stack([found[p][0] for p in picks])
-    R = np.stack([found[p][1] for p in picks])
+    S = np.stack([found[p] for p in picks])
     P = None if ps[0] is None else np.stack(ps)
-    state = _State(_rows(np.stack(hs), P, scale), metric, 1.0, workers, G, R)
+    state = _State(_rows(np.stack(hs), P, scale), metric, 1.0, workers, S)
     kept = _backward(state, list(range(len(picks))), n_keep, progress)
     return [picks[j] for j in kept]

@@ -15,6 +15,7 @@ and the picks, with ``F`` applied through its factors ``Hᵀ diag(c) H``.
 import functools
 import math
 import numbers
+import threading
 
 import numpy as np
 
@@ -432,6 +433,11 @@ def _gain_bounds(G, R, xp):
     m0 = xp.sum(xp.linalg.diagonal(R), axis=1)
     m1 = xp.sum(G * R, axis=(1, 2))
     m2 = xp.sum(_mm(G, G) * R, axis=(1, 2))
+    return _moment_bounds(m0, m1, m2, xp)
+
+
+def _moment_bounds(m0, m1, m2, xp):
+    """``(lower, upper)`` of :func:`_gain_bounds` from ``tr R``, ``tr GR`` and ``tr G²R``."""
     zero, one = xp.zeros_like(m0), xp.ones_like(m0)
     lower = xp.where(m0 + m1 > 0, m0 * m0 / xp.where(m0 + m1 > 0, m0 + m1, one), zero)
     drop = xp.where(m1 + m2 > 0, m1 * m1 / xp.where(m1 + m2 > 0, m1 + m2, one), zero)
@@ -618,37 +624,51 @@ class _State:
     ``sign=+1`` (forward): a row's score is the drop ``tr((I + G_x)⁻¹R_x)`` of
     ``tr(M⁻¹F)`` if it were added. ``sign=-1`` (backward): the rows are in ``M``
     and the score ``tr((I − G_x)⁻¹R_x)`` is the rise if it were removed.
+
+    Both K×K matrices live in one (n, 2K, K) array ``S = [−sign·G_x ; R½_x]``
+    with ``R_x = R½_x + R½_xᵀ``: a step's update of both is then one batched
+    product ``[Ũ ; Ẽ] Ũᵀ`` added to ``S``, instead of four passes over the
+    pool's state (each pass over small K×K matrices costs about as much in
+    numpy as the step's whole GEMM does per row).
     """
 
-    def __init__(self, rows, metric, sign, workers, G=None, R=None):
+    def __init__(self, rows, metric, sign, workers, S=None):
         self.rows, self.xp, self.metric, self.sign = rows, rows.xp, metric, sign
         self.workers = workers
-        if G is None:
-            G, R = metric.initial_state(rows, workers)
-        self.G, self.R = G, R
+        if S is None:
+            S = _stack_state(*metric.initial_state(rows, workers), sign, rows.xp)
+        self.S = S
         # Forward passes with K > 1 keep cheap bounds on every gain, so that
         # exact K×K solves are only needed where a row could be the best.
         self.bounded = sign > 0 and rows.K > 1
-        xp, dev = self.xp, _device_kw(G)
-        self.gains = xp.empty((G.shape[0],), dtype=G.dtype, **dev)
+        xp, dev = self.xp, _device_kw(S)
+        self.gains = xp.empty((S.shape[0],), dtype=S.dtype, **dev)
         if self.bounded:
             self.lower, self.upper = xp.empty_like(self.gains), xp.empty_like(self.gains)
+        self._scratch = threading.local()
+
+    def matrices(self, S):
+        """``(G, R)`` of the rows of a slice or gather ``S`` of the state."""
+        K = self.rows.K
+        half = S[:, K:, :]
+        return -self.sign * S[:, :K, :], half + half.mT
 
     def score(self):
         """Score every row (bounds only, in a bounded forward pass), chunk by chunk."""
         Workers.run(self.workers, self._score, self.rows.chunks())
 
     def _score(self, sl):
-        G, R = self.G[sl, :, :], self.R[sl, :, :]
+        S = self.S[sl, :, :]
         if self.bounded:
-            self.lower[sl], self.upper[sl] = _gain_bounds(G, R, self.xp)
+            self.lower[sl], self.upper[sl] = _half_bounds(S, self.rows.K, self.xp)
         else:
+            G, R = self.matrices(S)
             self.gains[sl] = _shifted_trace_solve(G, R, 1.0, self.sign, self.xp)
 
     def exact(self, idx):
         """Exact scores of the rows ``idx``, in cache-sized chunks on the workers."""
         xp = self.xp
-        G, R = xp.take(self.G, idx, axis=0), xp.take(self.R, idx, axis=0)
+        G, R = self.matrices(xp.take(self.S, idx, axis=0))
         out = xp.empty((G.shape[0],), dtype=G.dtype, **_device_kw(G))
 
         def chunk(sl):
@@ -711,8 +731,8 @@ class _State:
         """
         xp = self.xp
         if gains.shape[0] == 0:
-            idx = xp.zeros((1,), dtype=xp.int64, **_device_kw(self.G))
-            gains = xp.full((1,), xp.nan, dtype=self.G.dtype, **_device_kw(self.G))
+            idx = xp.zeros((1,), dtype=xp.int64, **_device_kw(self.S))
+            gains = xp.full((1,), xp.nan, dtype=self.S.dtype, **_device_kw(self.S))
         j = xp.argmax(gains)
         row = j if idx is None else idx[j]
         extra = [] if flag is None else [xp.astype(flag, xp.float64)]
@@ -739,40 +759,78 @@ class _State:
         """Every row's ``G``, ``R`` after a commit whose :func:`_step_directions` are ``Yr``."""
         Workers.run(self.workers, lambda sl: self._update(sl, Yr, score), self.rows.chunks())
 
+    def _buffer(self, name, shape):
+        """A per-thread numpy work array of at least ``shape`` (None for other backends).
+
+        Reused across steps: a fresh pool-chunk-sized temporary per step costs
+        page faults and allocator time comparable to the arithmetic.
+        """
+        if self.xp is not np:
+            return None
+        bufs = self._scratch.__dict__
+        buf = bufs.get(name)
+        if buf is None or buf.shape[0] < shape[0] or buf.shape[1:] != shape[1:]:
+            buf = bufs[name] = np.empty(shape, dtype=self.S.dtype)
+        return buf[: shape[0]]
+
     def _update(self, sl, Yr, score):
         xp, rows, K = self.xp, self.rows, self.rows.K
-        Y = rows.left(xp.reshape(rows.H[sl, :] @ Yr, (-1, 2, K, K)), sl)
-        U = Y[:, 0, :, :]
-        # In place on the chunk's views (numpy and torch slices are views):
-        # fresh pool-sized temporaries cost page faults.
-        G, R = self.G[sl, :, :], self.R[sl, :, :]
-        if K == 1:
-            G -= self.sign * (U * U)
-            R += 2.0 * (U * Y[:, 1, :, :])
-        else:
-            # [ŨŨᵀ | ŨẼᵀ] from one batched product per row.
-            X = U @ xp.reshape(Y, (-1, 2 * K, K)).mT
-            G -= self.sign * X[:, :, :K]
-            E = X[:, :, K:]
-            R += E
-            R += E.mT
+        Hs = rows.H[sl, :]
+        m = Hs.shape[0]
+        Y = _matmul_into(Hs, Yr, self._buffer("proj", (m, Yr.shape[1])), xp)
+        Y = rows.left(xp.reshape(Y, (m, 2, K, K)), sl)
+        # [ŨŨᵀ ; ẼŨᵀ] in one batched product, added to [−sign·G ; R½] in place.
+        X = _matmul_into(
+            xp.reshape(Y, (m, 2 * K, K)), Y[:, 0, :, :].mT, self._buffer("outer", (m, 2 * K, K)), xp
+        )
+        S = self.S[sl, :, :]
+        S += X
         if score:
             self._score(sl)
 
     def _drop(self, i):
         xp = self.xp
-        rest = _index([k for k in range(self.rows.n) if k != i], xp, self.G)
+        rest = _index([k for k in range(self.rows.n) if k != i], xp, self.S)
         self.rows = self.rows.take(rest)
-        self.G, self.R = xp.take(self.G, rest, axis=0), xp.take(self.R, rest, axis=0)
+        self.S = xp.take(self.S, rest, axis=0)
         self.gains = xp.take(self.gains, rest, axis=0)
 
     def restrict(self, picks):
         """The picked rows only, scored for removal (the backward pass)."""
-        xp = self.xp
-        idx = _index(picks, xp, self.G)
-        G, R = xp.take(self.G, idx, axis=0), xp.take(self.R, idx, axis=0)
+        xp, K = self.xp, self.rows.K
+        idx = _index(picks, xp, self.S)
+        S = xp.take(self.S, idx, axis=0)
+        # The backward state holds +G where the forward one held −G.
+        S[:, :K, :] *= -1.0
         # The metric is updated in place from here on.
-        return _State(self.rows.take(idx), self.metric.copy(), -1.0, self.workers, G, R)
+        return _State(self.rows.take(idx), self.metric.copy(), -1.0, self.workers, S)
+
+
+def _stack_state(G, R, sign, xp):
+    """``[−sign·G ; R/2]`` as one (n, 2K, K) array (see :class:`_State`)."""
+    return xp.concat([-sign * G, 0.5 * R], axis=1)
+
+
+def _matmul_into(A, B, out, xp):
+    """``A @ B``, written into ``out`` when given (numpy work buffers)."""
+    if out is None or B.shape[-2] == 1:
+        return _mm(A, B)
+    return np.matmul(A, B, out=out)
+
+
+def _half_bounds(S, K, xp):
+    """:func:`_gain_bounds` of forward rows ``S = [−G ; R½]``, from the moments directly.
+
+    ``tr R = 2 tr R½`` and, for symmetric ``A``, ``tr(A R) = 2 Σ A ∘ R½``:
+    no symmetric ``R`` is formed.
+    """
+    m = S.shape[0]
+    negG, half = S[:, :K, :], S[:, K:, :]
+    flat = xp.reshape(half, (m, K * K))
+    m0 = 2.0 * xp.sum(flat[:, :: K + 1], axis=1)
+    m1 = -2.0 * xp.vecdot(xp.reshape(negG, (m, K * K)), flat)
+    m2 = 2.0 * xp.vecdot(xp.reshape(negG @ negG, (m, K * K)), flat)
+    return _moment_bounds(m0, m1, m2, xp)
 
 
 def _step_directions(metric, rows, i, sign, workers):
@@ -791,7 +849,7 @@ def _step_directions(metric, rows, i, sign, workers):
     Z = metric.update(FW, Wt, sign, workers)
     # Ẽ = V_xᵀ(W̃Q̃/2 ∓ Z̃): one projection gives Ũ and Ẽ together.
     Zhat = Wt @ (0.5 * (Wt.mT @ FW)) - sign * Z
-    return xp.concat([rows.hat_matrix(Wt), rows.hat_matrix(Zhat)], axis=1)
+    return _contiguous(xp.concat([rows.hat_matrix(Wt), rows.hat_matrix(Zhat)], axis=1), xp)
 
 
 def _top_indices(x, k, xp):
@@ -819,7 +877,7 @@ def _to_host(x):
 def _forward(state, n_steps, progress):
     """Greedy picks of the largest drop in ``tr(M⁻¹F)``; lowest index on exact ties."""
     xp = state.xp
-    taken = xp.zeros((state.rows.n,), dtype=xp.bool, **_device_kw(state.G))
+    taken = xp.zeros((state.rows.n,), dtype=xp.bool, **_device_kw(state.S))
     picks = []
     state.score()
     for step in range(n_steps):
