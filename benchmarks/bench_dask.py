@@ -8,7 +8,9 @@ one-machine run queries the same rows as a numpy array in this process. Reported
 * ``one_s`` / ``dask_s``: total ``query`` time (model forward pass included; for Dask also
   generating the partitions on the workers, which a real pool would read from storage);
 * ``overhead_ms``: coordination per pick, ``(selection wall time - busiest worker's time
-  inside kernel calls) / picks``, i.e. what the driver and the messages add;
+  inside kernel calls) / picks``, i.e. what the driver and the messages add (for BAIT per
+  greedy step, ``oversample·B`` of them; it also carries the client's ``M⁻¹`` updates, the
+  backward pass and the partition-by-partition sum of ``F``);
 * ``peak_mb``: the largest worker's peak RSS during the Dask query (Linux ``VmHWM``, reset
   just before it) above the worker's idle size (measured before any data exists), against
   ``data_mb``, that worker's share of ``H``, ``P`` and the kernel state that the query
@@ -58,9 +60,9 @@ COLUMNS = [
 ]
 # name: (strategy class, n, input features, classes, batch, labelled rows, partitions)
 CASES = {
-    "badge": (BADGE, 2_000_000, 127, 10, 100, 1_000, 64),
-    "coreset": (CoreSet, 2_000_000, 127, 10, 100, 1_000, 64),
-    "bait": (BAIT, 200_000, 63, 10, 50, 1_000, 16),
+    "badge": (BADGE, 2_000_000, 127, 10, 100, 1_000, 32),
+    "coreset": (CoreSet, 2_000_000, 127, 10, 100, 1_000, 32),
+    "bait": (BAIT, 200_000, 63, 10, 50, 1_000, 8),
     # A small pool: the per-pick time is almost all coordination.
     "overhead": (CoreSet, 20_000, 127, 10, 100, 1_000, 16),
     "overhead-badge": (BADGE, 20_000, 127, 10, 100, 1_000, 16),
@@ -140,7 +142,9 @@ def run_case(name, client, repeats, scale):
         shards = _Recorded.last
         if shards is not None:
             busy = max(a.busy().result(timeout=60) for a, _ in shards.actors)
-            over.append((end - shards.ready_at - busy) / B * 1e3)
+            # Per greedy step: BAIT takes oversample·B of them (and F's sum once).
+            steps = B * getattr(strategy, "oversample", 1)
+            over.append((end - shards.ready_at - busy) / steps * 1e3)
         after = client.run(_peak_rss_mb)
         peaks.append(max(after[w] - idle[w] for w in after))
     d = f + 1  # the linear adapter appends a ones column

@@ -112,8 +112,14 @@ class BAITBlock:
         self.rows.quad_chunks = lambda n=None: layout["quad"]
 
     def fisher(self, acc):
-        """``acc`` plus this partition's chunk sums of ``F`` (unscaled), in pool order."""
-        return self.rows.fisher_fold(acc, self.layout["fisher"])
+        """``acc`` plus this partition's chunk sums of ``F`` (unscaled), in pool order.
+
+        One chunk at a time: the same additions as one fold over all of them,
+        without holding every chunk's sum at once.
+        """
+        for sl in self.layout["fisher"]:
+            acc = self.rows.fisher_fold(acc, [sl])
+        return acc
 
     def start(self, Minv, N):
         """Every row's ``G``, ``R`` and gain bounds (or gains); return :meth:`best`."""
@@ -123,7 +129,11 @@ class BAITBlock:
         return self.best()
 
     def best(self):
-        """(largest gain, its global row) among rows not taken, lowest row on ties; or None."""
+        """(largest gain, its global row, its ``h``, ``p``) among rows not taken, or None.
+
+        The lowest row on ties. The row's ``h`` and ``p`` come along (``d + K``
+        numbers), so that a pick costs the client no second round trip.
+        """
         if self.taken.all():
             return None
         state = self.state
@@ -132,13 +142,8 @@ class BAITBlock:
             gain = state.exact(np.asarray([i], dtype=np.int64))[0]
         else:
             gain = state.gains[i]
-        return float(gain), self.lo + i
-
-    def row(self, pick):
-        """``h`` and (clipped) ``p`` of global row ``pick``, for the commit's directions."""
-        i = pick - self.lo
-        P = getattr(self.rows, "P", None)
-        return self.rows.H[i].copy(), None if P is None else P[i].copy()
+        P = getattr(self.rows, "P", None)  # clipped, as the kernel's rows hold it
+        return float(gain), self.lo + i, self.rows.H[i].copy(), None if P is None else P[i].copy()
 
     def apply(self, Yr, pick, score):
         """Commit ``pick`` (directions ``Yr``) to every row; then :meth:`best` if ``score``."""
@@ -209,9 +214,8 @@ def select_bait(cluster, strategy, batch_size):
         best = shards.call_all("start", *metric.initial_matrices(workers))
         picks, hs, ps = [], [], []
         for step in range(n_steps):
-            gain, row = _first_max([b for b in best if b is not None])
+            gain, row, h, p = _first_max([b for b in best if b is not None])
             picks.append(_finite_pick(row, gain))
-            h, p = shards.call_one(shards.block_of(row), "row", row)
             hs.append(h)
             ps.append(p)
             one = _rows(h[None, :], None if regression else p[None, :], scale)
