@@ -147,9 +147,12 @@ def run_case(name, client, repeats, scale):
             over.append((end - shards.ready_at - busy) / steps * 1e3)
         after = client.run(_peak_rss_mb)
         peaks.append(max(after[w] - idle[w] for w in after))
+        share = _largest_share(shards) if shards is not None else None
+        # Drop the query's actors before the next run builds its own.
+        shards = _Recorded.last = None
     d = f + 1  # the linear adapter appends a ones column
     row_bytes = 8 * KEPT_COLUMNS[cls.__name__](d, K)
-    data_mb = _largest_share(shards, n) * row_bytes / 2**20 if shards else None
+    data_mb = share * row_bytes / 2**20 if share else None
     one, dsk = statistics.median(one_t), statistics.median(dask_t)
     return {
         "case": name,
@@ -170,7 +173,7 @@ def run_case(name, client, repeats, scale):
     }
 
 
-def _largest_share(shards, n):
+def _largest_share(shards):
     """Rows held by the busiest worker."""
     sizes = shards.sizes[shards.sizes > 0]
     return max(int(sum(sizes[b] for b in blocks)) for _, blocks in shards.actors)

@@ -19,6 +19,7 @@ partitions that share a chunk with it (never candidates here), and its rows
 object returns the pool's chunks over its rows.
 """
 
+import bisect
 import math
 
 import numpy as np
@@ -46,9 +47,11 @@ def _rows(H, P, scale):
     return _LinearRows(H, scale, np) if P is None else _SoftmaxRows(H, P, scale, np)
 
 
-def _overlapping(chunks, lo, hi):
-    """The chunks (global slices) that share a row with ``[lo, hi)``."""
-    return [c for c in chunks if c.start < hi and c.stop > lo]
+def _overlapping(chunks, stops, lo, hi):
+    """The chunks (consecutive slices ending at ``stops``) that share a row with ``[lo, hi)``."""
+    first = bisect.bisect_right(stops, lo)
+    last = bisect.bisect_left(stops, hi)
+    return chunks[first : last + 1]
 
 
 def block_layouts(probe, n, starts, sizes):
@@ -67,17 +70,22 @@ def block_layouts(probe, n, starts, sizes):
         "quad": probe.quad_chunks(n),
         "fisher": probe.fisher_chunks(n),
     }
+    stops = {name: [c.stop for c in chunks] for name, chunks in layouts.items()}
     out = []
     for start, size in zip(starts, sizes, strict=True):
         stop = start + size
-        near = [c for chunks in layouts.values() for c in _overlapping(chunks, start, stop)]
-        lo, hi = min(c.start for c in near), max(c.stop for c in near)
-        local = {
-            name: [slice(c.start - lo, c.stop - lo) for c in _overlapping(chunks, start, stop)]
-            for name, chunks in layouts.items()
+        near = {
+            name: _overlapping(chunks, stops[name], start, stop) for name, chunks in layouts.items()
         }
+        lo = min(chunks[0].start for chunks in near.values())
+        hi = max(chunks[-1].stop for chunks in near.values())
+        local = {
+            name: [slice(c.start - lo, c.stop - lo) for c in chunks]
+            for name, chunks in near.items()
+        }
+        # F adds each chunk once: in the partition where it starts.
         local["fisher"] = [
-            slice(c.start - lo, c.stop - lo) for c in layouts["fisher"] if start <= c.start < stop
+            slice(c.start - lo, c.stop - lo) for c in near["fisher"] if c.start >= start
         ]
         out.append({"lo": lo, "hi": hi, "layout": local})
     return out
