@@ -144,6 +144,16 @@ def test_dask_bait_equals_one_machine_when_kernel_chunks_straddle_partitions(cli
     np.testing.assert_array_equal(got, strategy.query(X, 8))
 
 
+def test_dask_bait_regression_equals_one_machine_when_chunks_straddle_partitions(client):
+    # Regression rows are chunked by up to 4,096: 9,000 rows make 3 chunks of 3,000.
+    rng = np.random.RandomState(6)
+    Xl = rng.normal(size=(40, 5))
+    strategy = skactive.BAIT(Ridge()).fit(Xl, Xl @ rng.normal(size=5))
+    X = rng.normal(size=(9_000, 5))
+    got = strategy.query(da.from_array(X, chunks=((1, 4_000, 0, 3_000, 1_999), 5)), 6)
+    np.testing.assert_array_equal(got, strategy.query(X, 6))
+
+
 @pytest.mark.parametrize("name", CLASSIFIERS)
 def test_dask_dataframe_with_unknown_partition_sizes(client, name):
     rng = np.random.RandomState(0)
