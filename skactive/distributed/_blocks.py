@@ -106,7 +106,10 @@ class CoreSetBlock:
 
     def centre(self, origin, L_c, tol):
         """Centre on the pool's ``origin``; with labelled rows ``L_c`` (centred), :meth:`best`."""
-        self.H, self.tol = self.H - origin, tol
+        # In place (the values of H - origin): a copy would double the worker's memory
+        # while the partition's model outputs are still held.
+        self.H -= origin
+        self.tol = tol
         self.norms = sq_norms(self.H, np)
         if L_c is None:
             return None

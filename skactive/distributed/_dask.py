@@ -111,8 +111,25 @@ class _Cluster:
 
         tasks = [delayed(_blocks.evaluate, pure=False)(p, self.strategy, what) for p in self.parts]
         futures = self.wait(self.client.compute(tasks))
-        sizes = _receive(self.client.gather(self.client.map(_blocks.n_rows, futures, pure=False)))
-        return futures, np.asarray(sizes, dtype=np.int64)
+        for f in futures:
+            if f.status == "error":
+                f.result()  # raises the partition's error (NaN, wrong n_features, ...)
+        self.where = self.client.who_has(futures)
+        sizes = [self.on_its_worker(_blocks.n_rows, f) for f in futures]
+        return futures, np.asarray(_receive(self.client.gather(sizes)), dtype=np.int64)
+
+    def on_its_worker(self, func, future, *args):
+        """``func(result, *args)`` where ``future``'s result is: a partition's outputs never move.
+
+        Left to itself the scheduler may run a small task elsewhere and copy
+        the whole partition there (a replica that doubles its memory).
+        """
+        holders = list(self.where.get(future.key, ()))
+        if not holders:  # lost meanwhile: wherever Dask recomputes it
+            return self.client.submit(func, future, *args, pure=False)
+        return self.client.submit(
+            func, future, *args, workers=holders[:1], allow_other_workers=False, pure=False
+        )
 
 
 class _Shards:
@@ -182,8 +199,8 @@ class _Shards:
     def _rows_of(self, future, start, stop, block):
         """Future of global rows ``start:stop`` of ``block``, sliced on its worker."""
         first = int(self.starts[block])
-        return self.cluster.client.submit(
-            _blocks.slice_part, future, int(start) - first, int(stop) - first, pure=False
+        return self.cluster.on_its_worker(
+            _blocks.slice_part, future, int(start) - first, int(stop) - first
         )
 
     @property
