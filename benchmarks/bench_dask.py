@@ -188,7 +188,17 @@ def main(argv=None):
     parser.add_argument("--scale", type=int, default=1, help="divide the pool sizes by this")
     parser.add_argument("--only", default="badge,coreset,bait,overhead,overhead-badge")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--working-memory",
+        type=int,
+        default=None,
+        help="scikit-learn's working_memory (MB) for both runs: it bounds the kernels' chunks",
+    )
     args = parser.parse_args(argv)
+    if args.working_memory is not None:
+        import sklearn
+
+        sklearn.set_config(working_memory=args.working_memory)
     from distributed import Client, LocalCluster
 
     _dask._Shards = _Recorded
@@ -210,7 +220,14 @@ def main(argv=None):
     load.append(os.getloadavg())
     print("\nload average (1, 5, 15 min) before and after:", load)
     print_table(rows, COLUMNS)
-    write_json(RESULTS, rows, load_average=load, repeats=args.repeats, scale=scale)
+    write_json(
+        RESULTS,
+        rows,
+        load_average=load,
+        repeats=args.repeats,
+        scale=scale,
+        working_memory=args.working_memory,
+    )
 
 
 if __name__ == "__main__":

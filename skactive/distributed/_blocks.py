@@ -12,6 +12,7 @@ once per pick with O(K + d) numbers.
 import time
 
 import numpy as np
+from sklearn import config_context
 
 from ..backends import resolve_backend
 from ..kernels._common import abs_max, pow2_scale, sq_norms
@@ -225,24 +226,29 @@ class Shard:
     Methods return one result per block, in the order the blocks were given.
     """
 
-    def __init__(self, parts, offsets, kind, params, extras=None):
+    def __init__(self, parts, offsets, kind, params, extras=None, working_memory=None):
+        # The client's working_memory bounds the kernels' chunks here too.
+        self.config = {} if working_memory is None else {"working_memory": working_memory}
         cls = _block_class(kind)
         extras = [{} for _ in parts] if extras is None else extras
-        self.blocks = [
-            cls(p, off, **extra, **params)
-            for p, off, extra in zip(parts, offsets, extras, strict=True)
-        ]
+        with config_context(**self.config):
+            self.blocks = [
+                cls(p, off, **extra, **params)
+                for p, off, extra in zip(parts, offsets, extras, strict=True)
+            ]
         self.busy_s = 0.0  # time spent in calls: what is not coordination (benchmarks)
 
     def call(self, method, *args):
         t0 = time.perf_counter()
-        out = [getattr(b, method)(*args) for b in self.blocks]
+        with config_context(**self.config):
+            out = [getattr(b, method)(*args) for b in self.blocks]
         self.busy_s += time.perf_counter() - t0
         return out
 
     def call_one(self, position, method, *args):
         t0 = time.perf_counter()
-        out = getattr(self.blocks[position], method)(*args)
+        with config_context(**self.config):
+            out = getattr(self.blocks[position], method)(*args)
         self.busy_s += time.perf_counter() - t0
         return out
 

@@ -9,6 +9,7 @@ import math
 import uuid
 
 import numpy as np
+from sklearn import get_config
 
 from ..exceptions import NumericalRangeError
 from ..kernels._common import abs_max, pow2_exponent_of, pow2_scale
@@ -124,11 +125,11 @@ class _Cluster:
         Left to itself the scheduler may run a small task elsewhere and copy
         the whole partition there (a replica that doubles its memory).
         """
-        holders = list(self.where.get(future.key, ()))
-        if not holders:  # lost meanwhile: wherever Dask recomputes it
-            return self.client.submit(func, future, *args, pure=False)
+        # A loose restriction: elsewhere only if that worker is gone (then Dask
+        # recomputes the partition anyway).
+        holders = list(self.where.get(future.key, ()))[:1] or None
         return self.client.submit(
-            func, future, *args, workers=holders[:1], allow_other_workers=False, pure=False
+            func, future, *args, workers=holders, allow_other_workers=True, pure=False
         )
 
 
@@ -164,6 +165,7 @@ class _Shards:
                 self.kind,
                 self.params,
                 [extras[b] for b in blocks],
+                get_config()["working_memory"],
                 workers=[worker],
                 allow_other_workers=False,
                 actor=True,
