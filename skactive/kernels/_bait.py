@@ -113,10 +113,15 @@ class _Rows:
         """``scale² L_xᵀ Â_x L_x`` for symmetric ``Â_x``: the K×K form of a Kd×Kd matrix."""
         return self.left(self.left(A_hat, sl).mT, sl)
 
-    def minv_factor(self, Minv, i):
-        """``M⁻¹ V_i`` (Kd × K) from the block structure, O((Kd)²)."""
+    def minv_factor(self, Minv, i, workers=None):
+        """``M⁻¹ V_i`` (Kd × K) from the block structure, O((Kd)²).
+
+        A pass over all of ``M⁻¹`` per step (memory-bound), split over the
+        worker threads like the other pool-sized passes.
+        """
         xp, D = self.xp, Minv.shape[0]
-        hats = xp.reshape(xp.reshape(Minv, (D * self.K, self.d)) @ self.H[i, :], (D, self.K))
+        flat = xp.reshape(Minv, (D * self.K, self.d))
+        hats = xp.reshape(_matmul(flat, self.H[i, :][:, None], workers), (D, self.K))
         return _mm(hats, self.factor(i))
 
     def dense_factors(self, idx):
@@ -447,7 +452,7 @@ class _DenseMetric:
         return rows.initial_state(Minv, N, workers)
 
     def factor(self, rows, i, workers):
-        return rows.minv_factor(self.Minv, i)
+        return rows.minv_factor(self.Minv, i, workers)
 
     def fisher(self, Y, workers):
         return Y if self.F is None else _matmul(self.F, Y, workers)
