@@ -9,8 +9,10 @@ one-machine run queries the same rows as a numpy array in this process. Reported
   generating the partitions on the workers, which a real pool would read from storage);
 * ``overhead_ms``: coordination per pick, ``(selection wall time - busiest worker's time
   inside kernel calls) / picks``, i.e. what the driver and the messages add;
-* ``peak_mb``: the largest worker's peak RSS above its idle size (measured before any data
-  exists), against ``data_mb``, that worker's share of ``H``, ``P`` and the kernel state;
+* ``peak_mb``: the largest worker's peak RSS during the Dask query (Linux ``VmHWM``, reset
+  just before it) above the worker's idle size (measured before any data exists), against
+  ``data_mb``, that worker's share of ``H``, ``P`` and the kernel state that the query
+  keeps (see ``KEPT_COLUMNS``);
 * ``same``: whether the picks equal the one-machine picks.
 
 Usage::
@@ -54,20 +56,24 @@ COLUMNS = [
     "data_mb",
     "same",
 ]
-# name: (strategy class, n, input features, classes, batch, labelled rows)
+# name: (strategy class, n, input features, classes, batch, labelled rows, partitions)
 CASES = {
-    "badge": (BADGE, 2_000_000, 127, 10, 100, 1_000),
-    "coreset": (CoreSet, 2_000_000, 127, 10, 100, 1_000),
-    # BAIT takes no Dask pool yet; the case is kept for when it does.
-    "bait": (BAIT, 200_000, 63, 10, 50, 1_000),
+    "badge": (BADGE, 2_000_000, 127, 10, 100, 1_000, 64),
+    "coreset": (CoreSet, 2_000_000, 127, 10, 100, 1_000, 64),
+    "bait": (BAIT, 200_000, 63, 10, 50, 1_000, 16),
     # A small pool: the per-pick time is almost all coordination.
-    "overhead": (CoreSet, 20_000, 127, 10, 100, 1_000),
-    "overhead-badge": (BADGE, 20_000, 127, 10, 100, 1_000),
+    "overhead": (CoreSet, 20_000, 127, 10, 100, 1_000, 16),
+    "overhead-badge": (BADGE, 20_000, 127, 10, 100, 1_000, 16),
 }
-# Numbers kept per row besides H and P (float64), by strategy: CoreSet keeps norms and
-# running distances; BADGE the factor A (K columns), norms, tolerances, D² and its sums;
-# BAIT the K×K matrices G and R and two gain bounds.
-STATE_COLUMNS = {"CoreSet": lambda K: 2, "BADGE": lambda K: K + 4, "BAIT": lambda K: 2 * K * K + 2}
+# float64 columns kept per row while selecting, by strategy (d = H's columns):
+# CoreSet: centred H, norms, running distances; BADGE: H, the factor A (K), ‖a‖², ‖g‖²
+# (max-norm and centred), tolerances, D² and its prefix sums; BAIT: H, P, √p and the
+# scaled √p (3K), the K×K matrices G and R, gains and their two bounds.
+KEPT_COLUMNS = {
+    "CoreSet": lambda d, K: d + 2,
+    "BADGE": lambda d, K: d + K + 6,
+    "BAIT": lambda d, K: d + 3 * K + 2 * K * K + 3,
+}
 
 
 class _Recorded(_dask._Shards):
@@ -81,8 +87,26 @@ class _Recorded(_dask._Shards):
         _Recorded.last = self
 
 
-def _peak_rss_mb():
+def _status_mb(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _rss_mb():
+    return _status_mb("VmRSS")
+
+
+def _reset_peak():
+    """Reset this process's peak RSS (VmHWM) to its current RSS (Linux)."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
+def _peak_rss_mb():
+    return _status_mb("VmHWM")
 
 
 def _labelled(n_lab, f, K, seed=1):
@@ -95,11 +119,11 @@ def _labelled(n_lab, f, K, seed=1):
 def run_case(name, client, repeats, scale):
     import dask.array as da
 
-    baseline = client.run(_peak_rss_mb)  # idle workers, before any data
+    idle = client.run(_rss_mb)  # idle workers, before any data
 
-    cls, n, f, K, B, L = CASES[name]
+    cls, n, f, K, B, L, parts = CASES[name]
     n = max(n // scale, 1_000)
-    X = da.random.RandomState(0).standard_normal((n, f), chunks=(-(-n // 16), f))
+    X = da.random.RandomState(0).standard_normal((n, f), chunks=(-(-n // parts), f))
     X_np = X.compute()
     Xl, yl = _labelled(L, f, K)
     strategy = cls(LogisticRegression(max_iter=200), random_state=0).fit(Xl, yl)
@@ -108,6 +132,7 @@ def run_case(name, client, repeats, scale):
         t0 = time.perf_counter()
         expected = strategy.query(X_np, B)
         one_t.append(time.perf_counter() - t0)
+        client.run(_reset_peak)
         t0 = time.perf_counter()
         got = strategy.query(X, B)
         dask_t.append(time.perf_counter() - t0)
@@ -117,9 +142,9 @@ def run_case(name, client, repeats, scale):
             busy = max(a.busy().result(timeout=60) for a, _ in shards.actors)
             over.append((end - shards.ready_at - busy) / B * 1e3)
         after = client.run(_peak_rss_mb)
-        peaks.append(max(after[w] - baseline[w] for w in after))
+        peaks.append(max(after[w] - idle[w] for w in after))
     d = f + 1  # the linear adapter appends a ones column
-    row_bytes = 8 * (d + K + STATE_COLUMNS.get(cls.__name__, lambda K: 0)(K))
+    row_bytes = 8 * KEPT_COLUMNS[cls.__name__](d, K)
     data_mb = _largest_share(shards, n) * row_bytes / 2**20 if shards else None
     one, dsk = statistics.median(one_t), statistics.median(dask_t)
     return {
@@ -135,6 +160,7 @@ def run_case(name, client, repeats, scale):
         "peak_mb": max(peaks),
         "data_mb": data_mb,
         "same": bool(np.array_equal(got, expected)),
+        "partitions": parts,
         "one_times_s": one_t,
         "dask_times_s": dask_t,
     }
@@ -150,7 +176,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="pools 20x smaller")
     parser.add_argument("--scale", type=int, default=1, help="divide the pool sizes by this")
-    parser.add_argument("--only", default="badge,coreset,overhead,overhead-badge")
+    parser.add_argument("--only", default="badge,coreset,bait,overhead,overhead-badge")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     from distributed import Client, LocalCluster
@@ -159,6 +185,7 @@ def main(argv=None):
     rows = []
     load = [os.getloadavg()]
     for name in args.only.split(","):
+        loads = [os.getloadavg()]
         _Recorded.last = None
         cluster = LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
@@ -166,7 +193,10 @@ def main(argv=None):
         with cluster, Client(cluster) as client:
             scale = 20 if args.quick else args.scale
             rows.append(run_case(name, client, args.repeats, scale))
+        loads.append(os.getloadavg())
+        rows[-1]["load_before_after"] = loads
         print_table(rows[-1:], COLUMNS)
+        print("load average (1, 5, 15 min) before and after:", loads, flush=True)
     load.append(os.getloadavg())
     print("\nload average (1, 5, 15 min) before and after:", load)
     print_table(rows, COLUMNS)

@@ -202,7 +202,18 @@ def _copy(v):
     return v.copy() if isinstance(v, np.ndarray) else v
 
 
-BLOCKS = {"coreset": CoreSetBlock, "badge": BADGEBlock}
+def slice_part(part, start, stop):
+    """Rows ``start:stop`` of a partition's outputs (a neighbour's share of a chunk)."""
+    P = None if part.P is None else part.P[start:stop].copy()
+    return Part(stop - start, part.H[start:stop].copy(), P)
+
+
+def _block_class(kind):
+    if kind == "bait":
+        from ._bait import BAITBlock  # imports the driver module: only when needed
+
+        return BAITBlock
+    return {"coreset": CoreSetBlock, "badge": BADGEBlock}[kind]
 
 
 class Shard:
@@ -211,9 +222,13 @@ class Shard:
     Methods return one result per block, in the order the blocks were given.
     """
 
-    def __init__(self, parts, offsets, kind, params):
-        cls = BLOCKS[kind]
-        self.blocks = [cls(p, off, **params) for p, off in zip(parts, offsets, strict=True)]
+    def __init__(self, parts, offsets, kind, params, extras=None):
+        cls = _block_class(kind)
+        extras = [{} for _ in parts] if extras is None else extras
+        self.blocks = [
+            cls(p, off, **extra, **params)
+            for p, off, extra in zip(parts, offsets, extras, strict=True)
+        ]
         self.busy_s = 0.0  # time spent in calls: what is not coordination (benchmarks)
 
     def call(self, method, *args):

@@ -118,8 +118,10 @@ class _Cluster:
 class _Shards:
     """Stateful blocks in one actor per worker; calls by block number, with replay on loss."""
 
-    def __init__(self, cluster, kind, params):
-        self.cluster, self.kind, self.params = cluster, kind, params
+    def __init__(self, cluster, kind, params, extend=None):
+        # ``extend(n, starts, sizes)``: per block, its extended row range
+        # ``lo``/``hi`` and other keyword arguments (see _bait.block_layouts).
+        self.cluster, self.kind, self.params, self.extend = cluster, kind, params, extend
         self.log = []
         self._build()
 
@@ -130,6 +132,7 @@ class _Shards:
         self.offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         keep = [i for i in range(len(futures)) if sizes[i] > 0]
         self.starts = self.offsets[keep]  # first global row of each block
+        extras = self._extras(futures, keep, sizes)
         where = client.who_has([futures[i] for i in keep])
         by_worker = {}
         for b, i in enumerate(keep):
@@ -143,6 +146,7 @@ class _Shards:
                 [int(self.starts[b]) for b in blocks],
                 self.kind,
                 self.params,
+                [extras[b] for b in blocks],
                 workers=[worker],
                 allow_other_workers=False,
                 actor=True,
@@ -154,6 +158,33 @@ class _Shards:
                 self.home[b] = (len(self.actors) - 1, pos)
         # The actors hold the partitions' outputs now; drop the task results.
         del futures
+
+    def _extras(self, futures, keep, sizes):
+        """Per block: the neighbours' rows in its extended range, as futures, and the rest."""
+        if self.extend is None:
+            return [{} for _ in keep]
+        ends = self.starts + sizes[keep]
+        extras = self.extend(int(sizes.sum()), self.starts.tolist(), sizes[keep].tolist())
+        for b, extra in enumerate(extras):
+            lo, hi = extra["lo"], extra["hi"]
+            extra["before"] = [
+                self._rows_of(futures[keep[c]], max(lo, self.starts[c]), self.starts[b], c)
+                for c in range(b)
+                if ends[c] > lo
+            ]
+            extra["after"] = [
+                self._rows_of(futures[keep[c]], self.starts[c], min(hi, ends[c]), c)
+                for c in range(b + 1, len(keep))
+                if self.starts[c] < hi
+            ]
+        return extras
+
+    def _rows_of(self, future, start, stop, block):
+        """Future of global rows ``start:stop`` of ``block``, sliced on its worker."""
+        first = int(self.starts[block])
+        return self.cluster.client.submit(
+            _blocks.slice_part, future, int(start) - first, int(stop) - first, pure=False
+        )
 
     @property
     def n(self):
@@ -369,15 +400,18 @@ def _locate_block(totals, target):
     return last, totals[last]
 
 
-_SUPPORTED = "RandomSampling, LeastConfidence, MarginSampling, EntropySampling, CoreSet and BADGE"
+_SUPPORTED = (
+    "RandomSampling, LeastConfidence, MarginSampling, EntropySampling, CoreSet, BADGE and BAIT"
+)
 
 
 def _selector(strategy):
     """The driver for ``strategy``'s class; a one-sentence error for the others."""
-    from ..strategies import BADGE, CoreSet, RandomSampling
+    from ..strategies import BADGE, BAIT, CoreSet, RandomSampling
     from ..strategies._uncertainty import _UncertaintySampling
 
     for cls, select in [
+        (BAIT, _query_bait),
         (RandomSampling, _query_random),
         (_UncertaintySampling, _query_uncertainty),
         (CoreSet, _query_coreset),
@@ -406,6 +440,12 @@ def _query_coreset(cluster, strategy, batch_size, rng):
 
 def _query_badge(cluster, strategy, batch_size, rng):
     return select_badge(cluster, batch_size, rng, strategy.init, strategy.dtype)
+
+
+def _query_bait(cluster, strategy, batch_size, rng):
+    from ._bait import select_bait
+
+    return select_bait(cluster, strategy, batch_size)
 
 
 def query(strategy, X_pool, batch_size):

@@ -86,8 +86,9 @@ class _Rows:
     """Candidate rows with Fisher factors ``V_x = scale · L_x ⊗ h_x`` (class-major blocks).
 
     Subclasses define ``K``, :meth:`left` (``scale · L_xᵀ Ŷ_x``), :meth:`factor`
-    (``scale · L_i``, K×K), :meth:`take`, :meth:`fisher_sum`, :meth:`quad_prepare`,
-    :meth:`hat_quad` and :meth:`class_weights` (the entries of ``S_x = L_x L_xᵀ``).
+    (``scale · L_i``, K×K), :meth:`take`, :meth:`fisher_chunks`, :meth:`fisher_part`,
+    :meth:`fisher_unpack`, :meth:`quad_prepare`, :meth:`hat_quad` and
+    :meth:`class_weights` (the entries of ``S_x = L_x L_xᵀ``).
     """
 
     def __init__(self, H, scale, xp):
@@ -98,9 +99,35 @@ class _Rows:
     def cache_rows(self):
         return max(64, min(_CACHE_MAX_ROWS, _CACHE_ENTRIES // (self.K * self.K)))
 
-    def chunks(self):
-        """Cache-sized row slices of the per-step passes (fixed: no dependence on threads)."""
-        return list(_chunks(self.n, 8 * 16 * self.K**2, self.cache_rows))
+    # The three row layouts below depend only on the number of rows (and the
+    # working memory): a partition of a Dask pool is passed the pool's layout
+    # over its rows, so every GEMM sees the rows it sees on one machine.
+
+    def chunks(self, n=None):
+        """Cache-sized row slices of the per-step passes (fixed: no dependence on threads).
+
+        ``n`` lays out that many rows instead of these.
+        """
+        return list(_chunks(self.n if n is None else n, 8 * 16 * self.K**2, self.cache_rows))
+
+    def quad_chunks(self, n=None):
+        """Row slices of the initial ``G``, ``R`` (and, for softmax rows, of ``F``)."""
+        return list(_chunks(self.n if n is None else n, self.quad_row_bytes, self.quad_rows))
+
+    def fisher_sum(self, workers=None):
+        """``Σ_x S_x ⊗ h_x h_xᵀ`` (Kd × Kd, unscaled) over these rows."""
+        return self.fisher_unpack(self.fisher_fold(None, self.fisher_chunks(), workers))
+
+    def fisher_fold(self, acc, chunks, workers=None):
+        """``acc`` plus the partial sums of ``chunks`` (:meth:`fisher_part`), left to right.
+
+        ``acc=None`` starts the sum. A Dask pool continues one left fold across
+        its partitions in pool order: the additions of one machine, in its order.
+        """
+        parts = Workers.run(workers, self.fisher_part, chunks)
+        if acc is not None:
+            parts = [acc, *parts]
+        return functools.reduce(lambda a, b: a + b, parts) if parts else None
 
     def hat_matrix(self, Y):
         """Rearrange ``Y`` (Kd × k) to (d, K·k) so that ``h_xᵀ Yr`` is ``(I_K ⊗ h_x)ᵀ Y``."""
@@ -149,7 +176,7 @@ class _Rows:
             G[sl, :, :] = self.sandwich(G_hat, sl)
             R[sl, :, :] = self.sandwich(R_hat, sl)
 
-        Workers.run(workers, fill, list(_chunks(self.n, self.quad_row_bytes, self.quad_rows)))
+        Workers.run(workers, fill, self.quad_chunks())
         return G, R
 
     def apply_fisher(self, Y, workers=None):
@@ -240,21 +267,25 @@ class _SoftmaxRows(_Rows):
         dev = [_index(a, self.xp, self.H) for a in (ia, ib, pos_k)]
         return (ia, ib, ja, jb, pos_k, pos_d), dev
 
-    def fisher_sum(self, workers=None):
-        """``Σ_x S_x ⊗ h_x h_xᵀ`` (Kd × Kd), unscaled, from symmetric pair products.
+    def fisher_chunks(self, n=None):
+        return self.quad_chunks(n)
 
-        Block (a, b) entry (j, k) is ``Σ_x S_x[a,b] h_j h_k``: one GEMM per chunk
-        over the pairs ``a <= b`` and ``j <= k`` (a quarter of the products), then
-        mirrored. Never the reference's per-row Kd×Kd temporaries.
+    def fisher_part(self, sl):
+        """Pair-product sums ``Σ_x h_j h_k S_x[a, b]`` of the rows in ``sl``.
+
+        Block (a, b) entry (j, k) of ``Σ_x S_x ⊗ h_x h_xᵀ`` is ``Σ_x S_x[a,b] h_j h_k``:
+        one GEMM per chunk over the pairs ``a <= b`` and ``j <= k`` (a quarter
+        of the products), mirrored by :meth:`fisher_unpack`. Never the
+        reference's per-row Kd×Kd temporaries.
         """
+        _, (ia_, ib_, _) = self.pairs
+        return _pair_products(self.H[sl, :], self.xp) @ self.weights(sl, ia_, ib_)
+
+    def fisher_unpack(self, T):
+        """The Kd × Kd matrix from the summed pair products of :meth:`fisher_part`."""
         xp, K, d = self.xp, self.K, self.d
-        (ia, _, ja, _, pos_k, pos_d), (ia_, ib_, _) = self.pairs
-
-        def part(sl):
-            return _pair_products(self.H[sl, :], xp) @ self.weights(sl, ia_, ib_)
-
-        chunks = list(_chunks(self.n, self.quad_row_bytes, self.quad_rows))
-        T = functools.reduce(lambda a, b: a + b, Workers.run(workers, part, chunks)).mT
+        (ia, _, ja, _, pos_k, pos_d), _ = self.pairs
+        T = T.mT
         grid = pos_k[:, None, :, None] * ja.size + pos_d[None, :, None, :]
         F = xp.take(xp.reshape(T, (-1,)), _index(grid, xp, self.H))
         return xp.reshape(F, (K * d, K * d))
@@ -307,13 +338,16 @@ class _LinearRows(_Rows):
         m = self.H[sl, :].shape[0]
         return self.xp.ones((m, 1), dtype=self.H.dtype, **_device_kw(self.H))
 
-    def fisher_sum(self, workers=None):
-        parts = Workers.run(
-            workers,
-            lambda sl: self.H[sl, :].mT @ self.H[sl, :],
-            list(row_chunks(self.n, 8 * self.d)),
-        )
-        return functools.reduce(lambda a, b: a + b, parts)
+    def fisher_chunks(self, n=None):
+        # Fixed-size chunks, not one working-memory block: a Dask pool can
+        # then add the same chunk sums in the same order (see fisher_fold).
+        return list(_chunks(self.n if n is None else n, 8 * self.d, _CACHE_MAX_ROWS))
+
+    def fisher_part(self, sl):
+        return self.H[sl, :].mT @ self.H[sl, :]
+
+    def fisher_unpack(self, T):
+        return T
 
     def quad_prepare(self, mats):
         return mats
@@ -473,9 +507,13 @@ class _DenseMetric:
         return _DenseMetric(self.xp.asarray(self.Minv, copy=True), self.F, self.xp)
 
     def initial_state(self, rows, workers):
+        return rows.initial_state(*self.initial_matrices(workers), workers)
+
+    def initial_matrices(self, workers):
+        """``M⁻¹`` and ``N = M⁻¹FM⁻¹``, from which every row's ``G``, ``R`` start."""
         Minv = self.Minv
         N = _matmul(Minv, Minv if self.F is None else _matmul(self.F, Minv, workers), workers)
-        return rows.initial_state(Minv, N, workers)
+        return Minv, N
 
     def factor(self, rows, i, workers):
         return rows.minv_factor(self.Minv, i, workers)
@@ -736,19 +774,14 @@ class _State:
         ``R ← R + ẼŨᵀ + ŨẼᵀ`` with ``Ẽ = ŨQ̃/2 ∓ T̃``. ``drop`` removes row ``i``
         from the candidates first; ``score`` rescores every row.
         """
-        xp, rows, sign, workers = self.xp, self.rows, self.sign, self.workers
-        W = self.metric.factor(rows, i, workers)
-        Ui = rows.project(rows.hat_matrix(W), slice(i, i + 1))[0, :, :]
-        # I ± G_i is SPD: eigenvalues >= 1 forward, in (0, 1] backward (M ⪰ λI + V_iV_iᵀ).
-        Wt = W @ _cholesky_inverse_factor(_eye(rows.K, Ui, xp) + sign * Ui, xp)
-        FW = self.metric.fisher(Wt, workers)
-        Z = self.metric.update(FW, Wt, sign, workers)
-        # Ẽ = V_xᵀ(W̃Q̃/2 ∓ Z̃): one projection gives Ũ and Ẽ together.
-        Zhat = Wt @ (0.5 * (Wt.mT @ FW)) - sign * Z
-        Yr = xp.concat([rows.hat_matrix(Wt), rows.hat_matrix(Zhat)], axis=1)
+        Yr = _step_directions(self.metric, self.rows, i, self.sign, self.workers)
         if drop:
             self._drop(i)
-        Workers.run(workers, lambda sl: self._update(sl, Yr, score), self.rows.chunks())
+        self.apply(Yr, score)
+
+    def apply(self, Yr, score=True):
+        """Every row's ``G``, ``R`` after a commit whose :func:`_step_directions` are ``Yr``."""
+        Workers.run(self.workers, lambda sl: self._update(sl, Yr, score), self.rows.chunks())
 
     def _buffer(self, name, shape):
         """A per-thread numpy work array of at least ``shape`` (None for other backends).
@@ -822,6 +855,25 @@ def _half_bounds(S, K, xp):
     m1 = -2.0 * xp.vecdot(xp.reshape(negG, (m, K * K)), flat)
     m2 = 2.0 * xp.vecdot(xp.reshape(negG @ negG, (m, K * K)), flat)
     return _moment_bounds(m0, m1, m2, xp)
+
+
+def _step_directions(metric, rows, i, sign, workers):
+    """Update ``metric`` for adding (``sign=1``) or removing row ``i`` of ``rows``.
+
+    Returns ``Yr``, the rearranged ``[W̃ | Ẑ]`` (see :meth:`_State.commit`) from
+    which :meth:`_State.apply` updates every row. It needs row ``i`` only, so
+    the Dask driver calls it with the pick's row alone and sends ``Yr`` out.
+    """
+    xp = rows.xp
+    W = metric.factor(rows, i, workers)
+    Ui = rows.project(rows.hat_matrix(W), slice(i, i + 1))[0, :, :]
+    # I ± G_i is SPD: eigenvalues >= 1 forward, in (0, 1] backward (M ⪰ λI + V_iV_iᵀ).
+    Wt = W @ _cholesky_inverse_factor(_eye(rows.K, Ui, xp) + sign * Ui, xp)
+    FW = metric.fisher(Wt, workers)
+    Z = metric.update(FW, Wt, sign, workers)
+    # Ẽ = V_xᵀ(W̃Q̃/2 ∓ Z̃): one projection gives Ũ and Ẽ together.
+    Zhat = Wt @ (0.5 * (Wt.mT @ FW)) - sign * Z
+    return xp.concat([rows.hat_matrix(Wt), rows.hat_matrix(Zhat)], axis=1)
 
 
 def _top_indices(x, k, xp):
