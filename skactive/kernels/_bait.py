@@ -22,7 +22,7 @@ import numpy as np
 from ..exceptions import NumericalRangeError
 from ..utils._validation import DEVICE, Interval, StrOptions, validate_params
 from ._common import _device_kw, check_n_select, pow2_exponent, pow2_scale, prepare, row_chunks
-from ._parallel import Progress, Workers, blas_threads
+from ._parallel import Progress, Workers
 
 # Rows per chunk of the per-step passes: a chunk's K×K state, its slice of H
 # and the temporaries stay in cache (measured fastest at about 2**16 entries
@@ -484,11 +484,6 @@ def _small_inverse(S, xp):
     """``S⁻¹`` of one symmetric K×K matrix by a solve (kept symmetric); used by ``_logdet``."""
     C = xp.linalg.solve(S, _eye(S.shape[0], S, xp))
     return 0.5 * (C + C.mT)
-
-
-def _one_blas_thread(xp):
-    """BLAS pinned to one thread around a numpy kernel (used by ``_logdet``)."""
-    return blas_threads(1, xp)
 
 
 def _cholesky_inverse_factor(S, xp):
