@@ -8,7 +8,7 @@ straightforward algorithm of the authors' code in float64 numpy (explicit
 the kernel at a size where the dense version finishes, and check that both
 pick the same rows.
 
-The numpy kernel pins BLAS to one thread itself (see ``_one_blas_thread``);
+The numpy kernel pins BLAS to one thread itself (see ``Workers`` in ``kernels/_parallel.py``);
 torch CPU rows use torch's own threads with ``OMP_WAIT_POLICY=PASSIVE``.
 
 Since issue 13 each case also runs the kernel as it was before (``_bait_old.py``,

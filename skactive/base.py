@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from .adapters import (
     ProbabilityAdapter,
     convert_data,
+    explain_fit_error,
     get_adapter,
     model_validates_input,
     unsupported_message,
@@ -154,7 +155,14 @@ class BaseQueryStrategy(MetaEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
         check_not_dask(f"{type(self).__name__}.fit", X=X, y=y)
         self._check_estimator_kind()
         X, y = self._validate_training_data(X, y)
-        fitted = clone(self.estimator).fit(X, y, **fit_params)
+        estimator = clone(self.estimator)
+        try:
+            fitted = estimator.fit(X, y, **fit_params)
+        except (IndexError, RuntimeError) as error:
+            explained = explain_fit_error(estimator, y, error)
+            if explained is None:
+                raise
+            raise explained from error
         if fitted is None:
             raise TypeError(
                 f"{type(self.estimator).__name__}.fit returned None; it must return the "

@@ -20,6 +20,7 @@ from skactive.kernels._bait import (
     _gain_bounds,
     _half_bounds,
     _shifted_trace_solve,
+    _state_trace_solve,
     bait_select,
 )
 from skactive.strategies._bait import BAIT
@@ -239,7 +240,17 @@ def test_trace_solve_matches_dense_solve(K, m, seed, sign):
     Bm = rng.normal(size=(m, K, K))
     R = Bm @ Bm.mT
     want = [np.trace(np.linalg.solve(np.eye(K) + sign * g, r)) for g, r in zip(G, R, strict=True)]
+    G0, R0 = G.copy(), R.copy()
     np.testing.assert_allclose(_shifted_trace_solve(G, R, 1.0, sign, np), want, rtol=1e-10)
+    # The inputs are left alone (a one-row permuted view counts as contiguous).
+    np.testing.assert_array_equal(G, G0)
+    np.testing.assert_array_equal(R, R0)
+    # The same from a state block [−sign·G ; R½] with a non-symmetric R½.
+    skew = rng.normal(size=(m, K, K))
+    S = np.concatenate([-sign * G, 0.5 * R + (skew - skew.mT)], axis=1)
+    S0 = S.copy()
+    np.testing.assert_allclose(_state_trace_solve(S, K, sign, np), want, rtol=1e-9)
+    np.testing.assert_array_equal(S, S0)
 
 
 @pytest.mark.parametrize("task", ["classification", "regression"])

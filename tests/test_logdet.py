@@ -1,6 +1,7 @@
 """Greedy log-det: the Woodbury kernels against explicit determinants, and the strategy."""
 
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -79,7 +80,7 @@ def problems(draw, task):
 CASES = [("classification", "fisher"), ("classification", "gradient"), ("regression", "fisher")]
 
 
-def _fast(pb, embedding, xp=np):
+def _fast(pb, embedding, xp=np, n_jobs=1):
     if xp is np:
         args = [pb["H"], pb["P"], pb["H_lab"], pb["P_lab"]]
     else:
@@ -88,15 +89,18 @@ def _fast(pb, embedding, xp=np):
             for a in (pb["H"], pb["P"], pb["H_lab"], pb["P_lab"])
         ]
     H, P, H_lab, P_lab = args
-    return _logdet_select(H, P, pb["B"], H_lab, P_lab, embedding, pb["lam"], xp, return_gains=True)
+    return _logdet_select(
+        H, P, pb["B"], H_lab, P_lab, embedding, pb["lam"], xp, return_gains=True, n_jobs=n_jobs
+    )
 
 
 @pytest.mark.parametrize("task, embedding", CASES)
 @settings(max_examples=30)
-@given(data=st.data())
-def test_matches_explicit_determinants(task, embedding, data):
+@given(data=st.data(), n_jobs=st.sampled_from([1, 2]))
+def test_matches_explicit_determinants(task, embedding, data, n_jobs):
+    # n_jobs=2 splits the passes over the pool between threads: same picks.
     pb = data.draw(problems(task))
-    picks, gains = _fast(pb, embedding)
+    picks, gains = _fast(pb, embedding, n_jobs=n_jobs)
     expected, expected_gains = dense_logdet(
         pb["H"], pb["P"], pb["B"], pb["H_lab"], pb["P_lab"], embedding, pb["lam"]
     )
@@ -236,9 +240,28 @@ def test_gradient_embedding_with_a_regressor_raises():
         GreedyLogDet(Ridge(), embedding="gradient").fit(X, y)
 
 
+@pytest.mark.parametrize("embedding", ["fisher", "gradient"])
+def test_threads_float32_and_progress(embedding, clf, capsys, monkeypatch):
+    X, y, X_pool = clf
+    want = GreedyLogDet(LogisticRegression(), embedding=embedding, n_jobs=1).fit(X, y)
+    want = want.query(X_pool, 8)
+    al = GreedyLogDet(LogisticRegression(), embedding=embedding, n_jobs=2).fit(X, y)
+    assert np.array_equal(al.query(X_pool, 8), want)
+    # Without tqdm the progress goes to stderr as lines.
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    al.set_params(dtype="float32", verbose=1)
+    picks = al.query(X_pool, 8)
+    assert len(set(picks.tolist())) == 8 and picks.dtype == np.int64
+    assert "Greedy log-det: step 8/8" in capsys.readouterr().err
+    # On a pool with well-separated gains float32 picks the same rows.
+    assert set(picks.tolist()) == set(want.tolist())
+
+
 @pytest.mark.parametrize(
-    "param, value", [("embedding", "kron"), ("lam", 0), ("lam", -1.0), ("lam", "1")]
-)
+    "param, value",
+    [("embedding", "kron"), ("lam", 0), ("lam", -1.0), ("lam", "1"), ("n_jobs", 1.5),
+     ("dtype", "float16"), ("verbose", -1)],
+)  # fmt: skip
 def test_invalid_parameters_raise(param, value, clf):
     al = GreedyLogDet(LogisticRegression()).set_params(**{param: value})
     with pytest.raises(InvalidParameterError, match=f"The '{param}' parameter of GreedyLogDet"):

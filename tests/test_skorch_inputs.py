@@ -226,3 +226,31 @@ def test_binary_classifier_takes_integer_labels(data):
     assert_allclose(al.predict_proba(X_pool), direct.predict_proba(X_pool))
     assert al.adapter_.n_outputs == 2
     assert len(set(al.query(X_pool.astype(np.float64), 6).tolist())) == 6
+
+
+@pytest.mark.parametrize("shift", [2, -1], ids=["too-large", "negative"])
+def test_labels_outside_the_outputs_say_so(shift, data):
+    # torch's own message is "Target 4 is out of bounds" from inside the loss.
+    X, y, _ = data
+    bad = y + shift if shift > 0 else np.where(y == 0, shift, y)
+    lo, hi = int(bad.min()), int(bad.max())
+    msg = (
+        "NeuralNetClassifier's module has 3 outputs, so y should hold the class indices 0..2, "
+        f"but it holds labels from {lo} to {hi}; encode them with "
+        "sklearn.preprocessing.LabelEncoder or give the module one output per class."
+    )
+    with pytest.raises(ValueError, match=re.escape(msg)) as info:
+        MarginSampling(_classifier()).fit(X, bad)
+    assert isinstance(info.value.__cause__, (IndexError, RuntimeError))
+
+
+def test_other_fit_errors_pass_through(data):
+    # A failure with labels in range is not relabelled.
+    X, y, _ = data
+
+    class Broken(Net):
+        def forward(self, X):
+            raise RuntimeError("broken module")
+
+    with pytest.raises(RuntimeError, match="broken module"):
+        MarginSampling(_classifier(module=Broken)).fit(X, y)

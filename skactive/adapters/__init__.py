@@ -9,6 +9,7 @@ class probabilities (``predict_proba``) or both from one forward pass
 from ._base import (
     BaseAdapter,
     convert_data,
+    explain_fit_error,
     get_adapter,
     model_validates_input,
     register_adapter,
@@ -34,6 +35,7 @@ __all__ = [
     "SearchCVAdapter",
     "SkorchAdapter",
     "convert_data",
+    "explain_fit_error",
     "get_adapter",
     "model_validates_input",
     "register_adapter",

@@ -63,6 +63,16 @@ class BaseAdapter(ABC):
         """
         return X, y
 
+    @classmethod
+    def explain_fit_error(cls, estimator, y, error):
+        """An exception that says what in ``y`` made ``estimator.fit`` fail, or None.
+
+        Called by the strategies, for adapters with ``validates_input=False``,
+        when the model's ``fit`` raised ``error`` (``IndexError`` or
+        ``RuntimeError``) on the converted ``y``; None re-raises ``error``.
+        """
+        return None
+
     def __init__(self, estimator):
         self.estimator = estimator
 
@@ -184,6 +194,28 @@ def convert_data(estimator, X, y=None):
     """
     adapter_cls = _unchecked_input_adapter(estimator)
     return (X, y) if adapter_cls is None else adapter_cls.convert_data(estimator, X, y)
+
+
+def explain_fit_error(estimator, y, error):
+    """The clearer exception for a failed ``fit`` of a model that does not check its input.
+
+    Parameters
+    ----------
+    estimator : object
+        The model whose ``fit`` raised.
+    y : array-like
+        The target it was given (as converted by :func:`convert_data`).
+    error : Exception
+        What ``fit`` raised.
+
+    Returns
+    -------
+    Exception or None
+        None unless the adapter of ``estimator`` recognises the cause (see
+        :meth:`BaseAdapter.explain_fit_error`).
+    """
+    adapter_cls = _unchecked_input_adapter(estimator)
+    return None if adapter_cls is None else adapter_cls.explain_fit_error(estimator, y, error)
 
 
 def get_adapter(estimator):

@@ -212,6 +212,30 @@ class SkorchAdapter(BaseAdapter):
             return X, y.reshape(len(y), -1)
         return X, _classifier_target(estimator, y)
 
+    @classmethod
+    def explain_fit_error(cls, estimator, y, error):
+        """A ``ValueError`` when class labels fall outside the net's output columns.
+
+        torch reports such a label as an index error deep in the loss
+        ("Target 5 is out of bounds"); the net's outputs are known once
+        ``fit`` has initialised the module.
+        """
+        if not isinstance(estimator, _skorch_types("NeuralNetClassifier")):
+            return None
+        y = np.asarray(y)
+        module = getattr(estimator, "module_", None)
+        _, head = (None, None) if module is None else _last_linear(module)
+        if head is None or y.size == 0 or y.dtype.kind not in "iu":
+            return None
+        lo, hi, K = int(y.min()), int(y.max()), head.out_features
+        if lo >= 0 and hi < K:
+            return None
+        return ValueError(
+            f"{type(estimator).__name__}'s module has {K} outputs, so y should hold the class "
+            f"indices 0..{K - 1}, but it holds labels from {lo} to {hi}; encode them with "
+            "sklearn.preprocessing.LabelEncoder or give the module one output per class."
+        )
+
     def __init__(self, estimator, layer=None):
         super().__init__(estimator)
         self.layer = layer

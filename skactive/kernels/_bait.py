@@ -22,7 +22,7 @@ import numpy as np
 from ..exceptions import NumericalRangeError
 from ..utils._validation import DEVICE, Interval, StrOptions, validate_params
 from ._common import _device_kw, check_n_select, pow2_exponent, pow2_scale, prepare, row_chunks
-from ._parallel import Progress, Workers, blas_threads
+from ._parallel import Progress, Workers
 
 # Rows per chunk of the per-step passes: a chunk's K×K state, its slice of H
 # and the temporaries stay in cache (measured fastest at about 2**16 entries
@@ -57,10 +57,15 @@ def _eye(K, like, xp):
 
 
 def _contiguous(x, xp):
-    """A C-contiguous copy of ``x`` (a view from ``permute_dims`` keeps the old layout)."""
+    """A fresh C-contiguous copy of ``x`` (a view from ``permute_dims`` keeps the old layout).
+
+    Always a copy: with a length-1 axis, a permuted view already counts as
+    contiguous, and working on it in place would overwrite the caller's array.
+    """
     if xp is np or isinstance(x, np.ndarray):
-        return np.ascontiguousarray(x)
-    return x.contiguous()
+        return np.array(x, order="C", copy=True)
+    y = x.contiguous()
+    return y.clone() if y.data_ptr() == x.data_ptr() else y
 
 
 def _mm(X, Y):
@@ -140,10 +145,15 @@ class _Rows:
         """``scale² L_xᵀ Â_x L_x`` for symmetric ``Â_x``: the K×K form of a Kd×Kd matrix."""
         return self.left(self.left(A_hat, sl).mT, sl)
 
-    def minv_factor(self, Minv, i):
-        """``M⁻¹ V_i`` (Kd × K) from the block structure, O((Kd)²)."""
+    def minv_factor(self, Minv, i, workers=None):
+        """``M⁻¹ V_i`` (Kd × K) from the block structure, O((Kd)²).
+
+        A pass over all of ``M⁻¹`` per step (memory-bound), split over the
+        worker threads like the other pool-sized passes.
+        """
         xp, D = self.xp, Minv.shape[0]
-        hats = xp.reshape(xp.reshape(Minv, (D * self.K, self.d)) @ self.H[i, :], (D, self.K))
+        flat = xp.reshape(Minv, (D * self.K, self.d))
+        hats = xp.reshape(_matmul(flat, self.H[i, :][:, None], workers), (D, self.K))
         return _mm(hats, self.factor(i))
 
     def dense_factors(self, idx):
@@ -401,10 +411,15 @@ def _shifted_trace_solve(G, R, shift, sign, xp):
     a = _contiguous(xp.permute_dims(G, (1, 2, 0)), xp)
     if sign != 1.0:
         a *= sign
+    return _eliminate(a, _contiguous(xp.permute_dims(R, (1, 2, 0)), xp), shift, xp)
+
+
+def _eliminate(a, r, shift, xp):
+    """``tr((shift·I + A)⁻¹R)`` from (K, K, m) arrays ``a`` (A) and ``r`` (R), overwritten."""
+    K = a.shape[0]
     if shift:
         for k in range(K):
             a[k, k, :] += shift
-    r = _contiguous(xp.permute_dims(R, (1, 2, 0)), xp)
     for k in range(K - 1):
         f = a[k + 1 :, k, :] / a[k, k, :]
         a[k + 1 :, k + 1 :, :] -= f[:, None, :] * a[k, k + 1 :, :][None, :, :]
@@ -415,6 +430,22 @@ def _shifted_trace_solve(G, R, shift, sign, xp):
         r[k + 1 :, k + 1 :, :] -= xp.permute_dims(outer, (1, 0, 2))
     diag = slice(None, None, K + 1)
     return xp.sum(xp.reshape(r, (K * K, -1))[diag, :] / xp.reshape(a, (K * K, -1))[diag, :], axis=0)
+
+
+def _state_trace_solve(S, K, sign, xp):
+    """:func:`_shifted_trace_solve` (shift 1) of rows ``S = [−sign·G ; R½]`` of a state.
+
+    Builds the (K, K, m) arrays of the elimination straight from the block:
+    ``sign·G = −S_G`` in either direction and ``R = R½ + R½ᵀ``.
+    """
+    G, half = S[:, :K, :], S[:, K:, :]
+    if K == 1:
+        return 2.0 * half[:, 0, 0] / (1.0 - G[:, 0, 0])
+    a = _contiguous(xp.permute_dims(G, (1, 2, 0)), xp)
+    a *= -1.0
+    r = _contiguous(xp.permute_dims(half, (1, 2, 0)), xp)
+    r += xp.permute_dims(half, (2, 1, 0))
+    return _eliminate(a, r, 1.0, xp)
 
 
 def _gain_bounds(G, R, xp):
@@ -455,11 +486,6 @@ def _small_inverse(S, xp):
     return 0.5 * (C + C.mT)
 
 
-def _one_blas_thread(xp):
-    """BLAS pinned to one thread around a numpy kernel (used by ``_logdet``)."""
-    return blas_threads(1, xp)
-
-
 def _cholesky_inverse_factor(S, xp):
     """``L⁻ᵀ`` with ``L Lᵀ = S`` for one SPD K×K ``S``: then ``L⁻ᵀ L⁻¹ = S⁻¹``."""
     L = xp.linalg.cholesky(0.5 * (S + S.mT))
@@ -485,7 +511,7 @@ class _DenseMetric:
         return Minv, N
 
     def factor(self, rows, i, workers):
-        return rows.minv_factor(self.Minv, i)
+        return rows.minv_factor(self.Minv, i, workers)
 
     def fisher(self, Y, workers):
         return Y if self.F is None else _matmul(self.F, Y, workers)
@@ -647,12 +673,6 @@ class _State:
             self.lower, self.upper = xp.empty_like(self.gains), xp.empty_like(self.gains)
         self._scratch = threading.local()
 
-    def matrices(self, S):
-        """``(G, R)`` of the rows of a slice or gather ``S`` of the state."""
-        K = self.rows.K
-        half = S[:, K:, :]
-        return -self.sign * S[:, :K, :], half + half.mT
-
     def score(self):
         """Score every row (bounds only, in a bounded forward pass), chunk by chunk."""
         Workers.run(self.workers, self._score, self.rows.chunks())
@@ -662,20 +682,19 @@ class _State:
         if self.bounded:
             self.lower[sl], self.upper[sl] = _half_bounds(S, self.rows.K, self.xp)
         else:
-            G, R = self.matrices(S)
-            self.gains[sl] = _shifted_trace_solve(G, R, 1.0, self.sign, self.xp)
+            self.gains[sl] = _state_trace_solve(S, self.rows.K, self.sign, self.xp)
 
     def exact(self, idx):
         """Exact scores of the rows ``idx``, in cache-sized chunks on the workers."""
-        xp = self.xp
-        G, R = self.matrices(xp.take(self.S, idx, axis=0))
-        out = xp.empty((G.shape[0],), dtype=G.dtype, **_device_kw(G))
+        xp, K = self.xp, self.rows.K
+        S = xp.take(self.S, idx, axis=0)
+        out = xp.empty((S.shape[0],), dtype=S.dtype, **_device_kw(S))
 
         def chunk(sl):
-            out[sl] = _shifted_trace_solve(G[sl, :, :], R[sl, :, :], 1.0, self.sign, xp)
+            out[sl] = _state_trace_solve(S[sl, :, :], K, self.sign, xp)
 
         size = self.rows.cache_rows
-        Workers.run(self.workers, chunk, [slice(s, s + size) for s in range(0, G.shape[0], size)])
+        Workers.run(self.workers, chunk, [slice(s, s + size) for s in range(0, S.shape[0], size)])
         return out
 
     def best_gain(self, taken):
@@ -849,7 +868,7 @@ def _step_directions(metric, rows, i, sign, workers):
     Z = metric.update(FW, Wt, sign, workers)
     # Ẽ = V_xᵀ(W̃Q̃/2 ∓ Z̃): one projection gives Ũ and Ẽ together.
     Zhat = Wt @ (0.5 * (Wt.mT @ FW)) - sign * Z
-    return _contiguous(xp.concat([rows.hat_matrix(Wt), rows.hat_matrix(Zhat)], axis=1), xp)
+    return xp.concat([rows.hat_matrix(Wt), rows.hat_matrix(Zhat)], axis=1)
 
 
 def _top_indices(x, k, xp):

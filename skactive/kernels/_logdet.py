@@ -25,14 +25,15 @@ from ._bait import (
     _chunks,
     _eye,
     _LinearRows,
+    _matmul,
     _mm,
-    _one_blas_thread,
     _rescale,
     _small_inverse,
     _SoftmaxRows,
 )
 from ._common import _device_kw, prepare, row_chunks, sq_norms
 from ._kmeanspp import _gradient_factor
+from ._parallel import Progress, Workers
 
 _EMBEDDINGS = ("fisher", "gradient")
 
@@ -67,7 +68,7 @@ def _best(scores, taken, xp):
     return j
 
 
-def _gradient_select(H, P, n_select, H_lab, P_lab, lam, xp, gains):
+def _gradient_select(H, P, n_select, H_lab, P_lab, lam, xp, gains, workers, progress):
     """Algorithm 2: rank-one greedy on ``g = a ⊗ h``."""
     (n, d), K = H.shape, P.shape[1]
     A = _gradient_factor(P, xp)
@@ -77,8 +78,9 @@ def _gradient_select(H, P, n_select, H_lab, P_lab, lam, xp, gains):
     else:
         total = _gradient_gram(_gradient_factor(P_lab, xp), H_lab, xp)
         Minv = _initial_inverse(lam, total, H_lab.shape[0], K * d, H, xp)
-        scores = _quad_scores(Minv, A, H, P, xp)
+        scores = _quad_scores(Minv, A, H, P, xp, workers)
     taken = xp.zeros((n,), dtype=xp.bool, **_device_kw(H))
+    chunks = list(row_chunks(n, 8 * 2 * K))
     picks = []
     for _ in range(n_select):
         i = _best(scores, taken, xp)
@@ -88,23 +90,31 @@ def _gradient_select(H, P, n_select, H_lab, P_lab, lam, xp, gains):
         if gains is not None:
             gains.append(math.log(c))
         # w = M⁻¹g_i = Σ_c a_ic M⁻¹[:, block c] h_i: (D, K) @ a_i, O((Kd)²).
-        w = xp.reshape(xp.reshape(Minv, (K * d * K, d)) @ H[i, :], (K * d, K)) @ A[i, :]
+        flat = xp.reshape(Minv, (K * d * K, d))
+        w = xp.reshape(_matmul(flat, H[i, :][:, None], workers), (K * d, K)) @ A[i, :]
         Minv -= (w[:, None] * w[None, :]) / c
         W = xp.reshape(w, (K, d))
-        for sl in row_chunks(n, 8 * 2 * K):
+
+        def drop(sl, W=W, c=c):
             u = xp.sum((H[sl, :] @ W.mT) * A[sl, :], axis=1)
             scores[sl] -= u * u / c
+
+        Workers.run(workers, drop, chunks)
+        progress.update()
     return picks
 
 
-def _quad_scores(Minv, A, H, P, xp):
+def _quad_scores(Minv, A, H, P, xp, workers=None):
     """``g_xᵀM⁻¹g_x = a_xᵀ Â_x a_x`` with ``Â_x[a, b] = h_xᵀ M⁻¹_ab h_x`` (BAIT's block quads)."""
     rows = _SoftmaxRows(H, P, 1.0, xp)
     packed = rows.quad_prepare([Minv])
     out = xp.empty((H.shape[0],), dtype=H.dtype, **_device_kw(H))
-    for sl in _chunks(rows.n, rows.quad_row_bytes, rows.quad_rows):
+
+    def fill(sl):
         (A_hat,) = rows.hat_quad(packed, sl)
         out[sl] = xp.sum((A_hat @ A[sl, :, None])[:, :, 0] * A[sl, :], axis=1)
+
+    Workers.run(workers, fill, list(_chunks(rows.n, rows.quad_row_bytes, rows.quad_rows)))
     return out
 
 
@@ -122,13 +132,16 @@ def _logdet_bounds(G, xp):
 class _FisherState:
     """``M⁻¹`` and every candidate's ``G_x = V_xᵀM⁻¹V_x`` (Algorithm 3)."""
 
-    def __init__(self, rows, Minv):
-        self.rows, self.xp, self.Minv = rows, rows.xp, Minv
+    def __init__(self, rows, Minv, workers=None):
+        self.rows, self.xp, self.Minv, self.workers = rows, rows.xp, Minv, workers
         xp, K = self.xp, rows.K
         self.G = xp.empty((rows.n, K, K), dtype=Minv.dtype, **_device_kw(Minv))
         packed = rows.quad_prepare([Minv])
-        for sl in _chunks(rows.n, rows.quad_row_bytes, rows.quad_rows):
+
+        def fill(sl):
             self.G[sl, :, :] = rows.sandwich(rows.hat_quad(packed, sl)[0], sl)
+
+        Workers.run(workers, fill, list(_chunks(rows.n, rows.quad_row_bytes, rows.quad_rows)))
         self.lower, self.upper = _logdet_bounds(self.G, xp)
 
     def exact(self, idx):
@@ -158,28 +171,31 @@ class _FisherState:
     def commit(self, i):
         """``M ← M + V_iV_iᵀ``: Woodbury with ``W = M⁻¹V_i``, ``C = (I + G_i)⁻¹``."""
         xp, rows = self.xp, self.rows
-        W = rows.minv_factor(self.Minv, i)
+        W = rows.minv_factor(self.Minv, i, self.workers)
         Gi = self.G[i, :, :]
         C = _small_inverse(_eye(rows.K, Gi, xp) + 0.5 * (Gi + Gi.mT), xp)
         self.Minv -= _mm(_mm(W, C), W.mT)
         Yr = rows.hat_matrix(W)
-        for sl in _chunks(rows.n, 8 * 8 * rows.K**2, rows.cache_rows):
+
+        def update(sl):
             U = rows.project(Yr, sl)
             G = self.G[sl, :, :]
             G -= _mm(_mm(U, C), U.mT)
             self.lower[sl], self.upper[sl] = _logdet_bounds(G, xp)
 
+        Workers.run(self.workers, update, list(_chunks(rows.n, 8 * 8 * rows.K**2, rows.cache_rows)))
 
-def _fisher_select(H, P, n_select, H_lab, P_lab, lam, xp, gains):
+
+def _fisher_select(H, P, n_select, H_lab, P_lab, lam, xp, gains, workers, progress):
     """Algorithm 3: greedy ``det(M + V_xV_xᵀ)`` on the Fisher factors."""
     if P is None:
         rows, lab = _LinearRows(H, 1.0, xp), None if H_lab is None else _LinearRows(H_lab, 1.0, xp)
     else:
         rows = _SoftmaxRows(H, P, 1.0, xp)
         lab = None if H_lab is None else _SoftmaxRows(H_lab, P_lab, 1.0, xp)
-    total = None if lab is None else lab.fisher_sum()
+    total = None if lab is None else lab.fisher_sum(workers)
     Minv = _initial_inverse(lam, total, 0 if lab is None else lab.n, rows.K * rows.d, H, xp)
-    state = _FisherState(rows, Minv)
+    state = _FisherState(rows, Minv, workers)
     taken = xp.zeros((rows.n,), dtype=xp.bool, **_device_kw(H))
     picks = []
     for _ in range(n_select):
@@ -189,22 +205,29 @@ def _fisher_select(H, P, n_select, H_lab, P_lab, lam, xp, gains):
         if gains is not None:
             gains.append(gain)
         state.commit(i)
+        progress.update()
     return picks
 
 
-def _logdet_select(H, P, n_select, H_labeled, P_labeled, embedding, lam, xp, return_gains=False):
+def _logdet_select(
+    H, P, n_select, H_labeled, P_labeled, embedding, lam, xp, return_gains=False, *,
+    n_jobs=1, verbose=0,
+):  # fmt: skip
     """Greedy log-det picks; input assumed valid (see :func:`logdet_select`).
 
     ``P=None`` means regression (Fisher only). With ``return_gains`` also
-    return the increase of ``log det M`` at each pick.
+    return the increase of ``log det M`` at each pick. ``n_jobs`` threads
+    share the chunked passes over the pool (numpy); the picks never depend on it.
     """
     gains = [] if return_gains else None
     select = _gradient_select if embedding == "gradient" else _fisher_select
     # Log-det gains, like BAIT's, are unchanged when H scales by 2**-e and lam
     # by 2**-2e; this keeps 1e±155 embeddings inside float64.
     H, H_labeled, lam = _rescale(H, H_labeled, lam, xp, name="Greedy log-det")
-    with _one_blas_thread(xp):
-        picks = select(H, P, n_select, H_labeled, P_labeled, lam, xp, gains)
+    progress = Progress(verbose, n_select, "Greedy log-det")
+    with Workers(n_jobs, xp) as workers:
+        picks = select(H, P, n_select, H_labeled, P_labeled, lam, xp, gains, workers, progress)
+    progress.close()
     return (picks, gains) if return_gains else picks
 
 
