@@ -28,7 +28,12 @@ def _sq_dist(d2, norms_x, norms_c, tol, xp):
     """Finish ``d2 = −2·x·c`` into ``‖x − c‖²``: add the norms, zero the rounding noise."""
     d2 += norms_c
     d2 += norms_x
-    return xp.where(d2 <= tol * (norms_x + norms_c), 0.0, d2)
+    # In place with one temporary (the bound), not three: the start's blocks are
+    # working_memory-sized, and each extra copy of one is a block more memory.
+    bound = norms_x + norms_c
+    bound *= tol
+    d2[d2 <= bound] = 0.0
+    return d2
 
 
 def _min_sq_dist_to_set(H, H_norms, C, tol, xp):
