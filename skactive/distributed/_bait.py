@@ -32,7 +32,6 @@ from ..kernels._bait import (
     _low_rank_capacity,
     _rescale,
     _SoftmaxRows,
-    _stack_state,
     _State,
     _step_directions,
     _use_low_rank,
@@ -131,7 +130,7 @@ class BAITBlock:
 
     def start(self, Minv, N):
         """Every row's ``G``, ``R`` and gain bounds (or gains); return :meth:`best`."""
-        S = _stack_state(*self.rows.initial_state(Minv, N, None), 1.0, np)
+        S = self.rows.initial_state(Minv, N, None)
         self.state = _State(self.rows, None, 1.0, None, S)
         self.state.score()
         return self.best()

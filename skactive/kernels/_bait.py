@@ -165,19 +165,22 @@ class _Rows:
         return xp.reshape(xp.permute_dims(V, (1, 2, 0, 3)), (K * d, rows.n * K))
 
     def initial_state(self, Minv, N, workers=None):
-        """``G_x`` and ``R_x`` of every row from ``M⁻¹`` and ``N = M⁻¹FM⁻¹``."""
+        """Every row's forward state ``[−G_x ; R_x/2]`` from ``M⁻¹`` and ``N = M⁻¹FM⁻¹``.
+
+        Written chunk by chunk into the one (n, 2K, K) array of :class:`_State`:
+        no pool-sized ``G`` and ``R`` next to it.
+        """
         xp, K = self.xp, self.K
-        G = xp.empty((self.n, K, K), dtype=self.H.dtype, **_device_kw(self.H))
-        R = xp.empty_like(G)
+        S = _empty_state(self.n, K, self.H, xp)
         packed = self.quad_prepare([Minv, N])
 
         def fill(sl):
             G_hat, R_hat = self.hat_quad(packed, sl)
-            G[sl, :, :] = self.sandwich(G_hat, sl)
-            R[sl, :, :] = self.sandwich(R_hat, sl)
+            S[sl, :K, :] = -self.sandwich(G_hat, sl)
+            S[sl, K:, :] = 0.5 * self.sandwich(R_hat, sl)
 
         Workers.run(workers, fill, self.quad_chunks())
-        return G, R
+        return S
 
     def apply_fisher(self, Y, workers=None):
         """``Σ_x V_x V_xᵀ Y`` (unscaled factors) through the rows: O(n·d·K·k), no Kd × Kd."""
@@ -603,15 +606,14 @@ class _LowRankMetric:
         return xp.reshape(out / self.n_total, (-1, K, K))
 
     def initial_state(self, rows, workers):
-        """``G_x``, ``R_x`` from ``M₀⁻¹ = λ⁻¹I − 𝒲𝒲ᵀ`` (all signs +1 here) and factored ``F``.
+        """Forward state ``[−G_x ; R_x/2]`` from ``M₀⁻¹ = λ⁻¹I − 𝒲𝒲ᵀ`` and factored ``F``.
 
         ``G = λ⁻¹V_xᵀV_x − U Uᵀ`` and, with ``Y_x = M⁻¹V_x = V_x/λ − 𝒲Uᵀ``,
         ``R = Y_xᵀFY_x = V_xᵀFV_x/λ² − (A + Aᵀ)/λ + U(𝒲ᵀF𝒲)Uᵀ``, where
         ``U = V_xᵀ𝒲``, ``A = V_xᵀF𝒲 Uᵀ``.
         """
         xp, K, lam, r = self.xp, rows.K, self.lam, self.r
-        G = xp.empty((rows.n, K, K), dtype=rows.H.dtype, **_device_kw(rows.H))
-        R = xp.empty_like(G)
+        S = _empty_state(rows.n, K, rows.H, xp)
         W = self.W[:, :r]
         FW = self.fisher(W, workers) if r else None
         Phi = W.mT @ FW if r else None
@@ -638,10 +640,10 @@ class _LowRankMetric:
                     - (A + A.mT) / lam
                     + xp.reshape(xp.reshape(U, (-1, r)) @ Phi, (m, K, r)) @ U.mT
                 )
-            G[sl, :, :], R[sl, :, :] = g, rr
+            S[sl, :K, :], S[sl, K:, :] = -g, 0.5 * rr
 
         Workers.run(workers, fill, list(_chunks(rows.n, 8 * 4 * K * max(r, K), 512)))
-        return G, R
+        return S
 
 
 class _State:
@@ -662,7 +664,7 @@ class _State:
         self.rows, self.xp, self.metric, self.sign = rows, rows.xp, metric, sign
         self.workers = workers
         if S is None:
-            S = _stack_state(*metric.initial_state(rows, workers), sign, rows.xp)
+            S = metric.initial_state(rows, workers)  # a forward (sign +1) state
         self.S = S
         # Forward passes with K > 1 keep cheap bounds on every gain, so that
         # exact K×K solves are only needed where a row could be the best.
@@ -825,9 +827,9 @@ class _State:
         return _State(self.rows.take(idx), self.metric.copy(), -1.0, self.workers, S)
 
 
-def _stack_state(G, R, sign, xp):
-    """``[−sign·G ; R/2]`` as one (n, 2K, K) array (see :class:`_State`)."""
-    return xp.concat([-sign * G, 0.5 * R], axis=1)
+def _empty_state(n, K, like, xp):
+    """Room for ``n`` rows' ``[−sign·G ; R½]`` blocks (see :class:`_State`)."""
+    return xp.empty((n, 2 * K, K), dtype=like.dtype, **_device_kw(like))
 
 
 def _matmul_into(A, B, out, xp):
