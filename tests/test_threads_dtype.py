@@ -1,5 +1,6 @@
 """n_jobs, the float32 compute mode and progress output of BADGE, CoreSet and BAIT."""
 
+import os
 import re
 
 import numpy as np
@@ -8,7 +9,8 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
 from skactive import BADGE, BAIT, CoreSet
-from skactive.kernels._parallel import Progress, Workers, cpu_count, effective_n_jobs
+from skactive.kernels import _parallel
+from skactive.kernels._parallel import Progress, Workers, cpu_count, effective_n_jobs, idle_cpus
 from skactive.utils._validation import InvalidParameterError
 
 STRATEGIES = [BADGE, CoreSet, BAIT]
@@ -87,6 +89,39 @@ def test_effective_n_jobs(n_jobs, default, want):
     want = cpu_count() if want == "cpus" else want
     assert effective_n_jobs(n_jobs, default) == want
     assert effective_n_jobs(-(cpu_count() + 5), 1) == 1
+
+
+@pytest.mark.parametrize("idle, want", [(None, 1), (0.2, 1), (0.9, 1), (1.6, 2), (2.0, 2)])
+def test_idle_default_follows_the_idle_cpus(idle, want, monkeypatch):
+    # Large calls take as many threads as CPUs were found idle (at least one,
+    # at most the CPUs); small calls never sample and run on one thread.
+    calls = []
+    monkeypatch.setattr(_parallel, "idle_cpus", lambda: calls.append(1) or idle)
+    monkeypatch.setattr(_parallel, "cpu_count", lambda: 2)
+    assert effective_n_jobs(None, "idle", work=1e9) == want
+    assert effective_n_jobs(None, "idle", work=1e6) == 1
+    assert effective_n_jobs(3, "idle", work=1e9) == 2  # an explicit n_jobs wins, capped
+    assert len(calls) == 1
+
+
+def test_idle_cpus_reads_proc_stat(monkeypatch):
+    if not os.path.exists("/proc/stat"):
+        assert idle_cpus(0.01) is None
+        return
+    idle = idle_cpus(0.02)
+    assert idle is not None and 0.0 <= idle <= cpu_count() + 1e-9
+    # Two snapshots: cpu0 idle for 3 of 4 ticks, cpu1 busy throughout.
+    snaps = iter([{0: (10, 20), 1: (5, 20)}, {0: (13, 24), 1: (5, 24)}])
+    monkeypatch.setattr(_parallel, "_cpu_times", lambda cpus: next(snaps))
+    assert idle_cpus(0.0) == pytest.approx(0.75)
+
+
+def test_idle_cpus_is_none_without_proc_stat(monkeypatch):
+    def missing(cpus):
+        raise OSError("no /proc/stat")
+
+    monkeypatch.setattr(_parallel, "_cpu_times", missing)
+    assert idle_cpus(0.0) is None
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2, 3])

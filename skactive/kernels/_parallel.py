@@ -13,6 +13,7 @@ thread when the other core is busy.
 import contextlib
 import os
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -27,14 +28,61 @@ def cpu_count():
         return os.cpu_count() or 1
 
 
-def effective_n_jobs(n_jobs, default):
+# Multiply-adds below which a call runs on one thread without sampling the
+# CPUs: the 50 ms sample would cost more than a second thread can save.
+_SAMPLE_WORK = 2e8
+
+
+def idle_cpus(interval=0.05):
+    """How many of this process's CPUs were idle over ``interval`` seconds, or None.
+
+    Read from two samples of Linux's ``/proc/stat`` (idle and iowait time over
+    all time); None where that is not available. The caller sleeps while it
+    samples, so its own threads count as idle.
+    """
+    try:
+        mine = os.sched_getaffinity(0)
+        before = _cpu_times(mine)
+        time.sleep(interval)
+        after = _cpu_times(mine)
+    except (OSError, AttributeError, ValueError, IndexError):
+        return None
+    idle = 0.0
+    for cpu, (idle_0, total_0) in before.items():
+        idle_1, total_1 = after.get(cpu, (idle_0, total_0))
+        if total_1 > total_0:
+            idle += (idle_1 - idle_0) / (total_1 - total_0)
+    return idle if before else None
+
+
+def _cpu_times(cpus):
+    """``{cpu: (idle + iowait ticks, all ticks)}`` for the CPUs in ``cpus``."""
+    out = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("cpu") and line[3].isdigit():
+                name, *ticks = line.split()
+                if int(name[3:]) in cpus:
+                    ticks = [int(t) for t in ticks[:8]]
+                    out[int(name[3:])] = (ticks[3] + ticks[4], sum(ticks))
+    return out
+
+
+def effective_n_jobs(n_jobs, default, work=None):
     """Threads for ``n_jobs`` (scikit-learn meaning; ``None`` picks ``default``).
 
-    ``default`` is ``"all"`` (every CPU) or an int: the setting each kernel
-    measured best (see the strategies' ``n_jobs`` documentation). Negative
-    values count back from the CPUs as in joblib (-1 = all, -2 = all but one).
+    ``default`` is ``"all"`` (every CPU), ``"idle"`` or an int: the setting
+    each kernel measured best (see the strategies' ``n_jobs`` documentation).
+    ``"idle"`` is for kernels whose best thread count depends on what else
+    runs: one thread for calls under ``2e8`` multiply-adds of ``work``, else
+    as many threads as CPUs found idle (:func:`idle_cpus`; one if that cannot
+    be read). Negative values count back from the CPUs as in joblib (-1 =
+    all, -2 = all but one).
     """
     n_cpu = cpu_count()
+    if n_jobs is None and default == "idle":
+        idle = None if work is None or work < _SAMPLE_WORK else idle_cpus()
+        default = 1 if idle is None else max(1, int(idle + 0.5))
     if n_jobs is None:
         n_jobs = n_cpu if default == "all" else default
     elif n_jobs < 0:

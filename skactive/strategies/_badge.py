@@ -40,12 +40,15 @@ class BADGE(BaseQueryStrategy):
         numpy), ``"numpy"``, ``"cpu"`` (torch CPU), ``"cuda"`` or
         ``"cuda:<i>"``. Arithmetic is float64 everywhere.
     n_jobs : int or None, default=None
-        BLAS threads for the numpy kernel. ``None`` means one: each pick
-        reads the pool once in a memory-bound matrix-vector product, which a
-        second thread barely speeds up on an idle machine and slows down
-        2-3x when another process keeps a core busy (measured, see
-        ``benchmarks/README.md``). ``-1`` means all CPUs. Torch backends use
-        torch's own threads.
+        BLAS threads for the numpy kernel. ``None`` decides per query: each
+        pick reads the pool once in a memory-bound pass, which ran 1.6-1.8x
+        faster on two threads on an idle 2-core machine but 1.1-1.4x slower
+        when another process kept a core busy (``benchmarks/README.md``). So
+        a large query (over 2e8 multiply-adds) first samples the CPUs for
+        50 ms (Linux ``/proc/stat``) and uses as many threads as it finds
+        idle; smaller queries, and systems without ``/proc/stat``, use one.
+        ``-1`` means all CPUs. The picks do not depend on it. Torch backends
+        use torch's own threads.
     dtype : {"float64", "float32"}, default="float64"
         Compute precision. ``"float32"`` is an opt-in speed mode; its picks
         can differ from float64's where distances agree to about 1e-6.
@@ -141,7 +144,8 @@ class BADGE(BaseQueryStrategy):
         H, P = (compute_dtype(a, self.dtype, xp) for a in self._outputs(X_pool, backend))
         A = _gradient_factor(P, xp)
         progress = Progress(self.verbose, batch_size - 1, "BADGE")
-        with blas_threads(effective_n_jobs(self.n_jobs, 1), xp):
+        work = H.shape[0] * batch_size * (H.shape[1] + A.shape[1])
+        with blas_threads(effective_n_jobs(self.n_jobs, "idle", work=work), xp):
             picks = _kmeanspp_select(A, H, batch_size, rng, xp, init=self.init, progress=progress)
         progress.close()
         return picks

@@ -28,12 +28,15 @@ class CoreSet(BaseQueryStrategy):
         Where the kernel runs: ``"auto"``, ``"numpy"``, ``"cpu"``, ``"cuda"``
         or ``"cuda:<i>"``.
     n_jobs : int or None, default=None
-        BLAS threads for the numpy kernel. ``None`` means one: each pick
-        reads the pool once in a memory-bound matrix-vector product, which a
-        second thread barely speeds up on an idle machine and slows down
-        when another process keeps a core busy (measured, see
-        ``benchmarks/README.md``). ``-1`` means all CPUs. Torch backends use
-        torch's own threads.
+        BLAS threads for the numpy kernel. ``None`` decides per query: each
+        pick reads the pool once in a memory-bound pass, which ran 1.6-1.8x
+        faster on two threads on an idle 2-core machine but 1.1-1.4x slower
+        when another process kept a core busy (``benchmarks/README.md``). So
+        a large query (over 2e8 multiply-adds) first samples the CPUs for
+        50 ms (Linux ``/proc/stat``) and uses as many threads as it finds
+        idle; smaller queries, and systems without ``/proc/stat``, use one.
+        ``-1`` means all CPUs. The picks do not depend on it. Torch backends
+        use torch's own threads.
     dtype : {"float64", "float32"}, default="float64"
         Compute precision. ``"float32"`` is an opt-in speed mode; its picks
         can differ from float64's where distances agree to about 1e-6.
@@ -91,5 +94,7 @@ class CoreSet(BaseQueryStrategy):
         xp = backend.xp
         H = compute_dtype(self._outputs(X_pool, backend)[0], self.dtype, xp)
         H_lab = compute_dtype(self._labeled(backend)[0], self.dtype, xp)
-        with blas_threads(effective_n_jobs(self.n_jobs, 1), xp):
+        centres = batch_size + (0 if H_lab is None else H_lab.shape[0])
+        n_jobs = effective_n_jobs(self.n_jobs, "idle", work=H.shape[0] * centres * H.shape[1])
+        with blas_threads(n_jobs, xp):
             return _kcenter_greedy(H, H_lab, batch_size, xp)
