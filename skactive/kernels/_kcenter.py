@@ -39,11 +39,14 @@ def _sq_dist(d2, norms_x, norms_c, tol, xp):
 def _min_sq_dist_to_set(H, H_norms, C, tol, xp):
     """For each row of ``H``, the squared distance to the nearest row of ``C``.
 
-    Chunked over ``H`` so that no ``n × len(C)`` block exceeds ``working_memory``.
+    Chunked over ``H`` so that a block's ``len(C)``-wide temporaries together stay
+    within ``working_memory``.
     """
     C_norms = sq_norms(C, xp)
     out = xp.empty((H.shape[0],), dtype=H.dtype, **_device_kw(H))
-    for sl in row_chunks(H.shape[0], 8 * C.shape[0]):
+    # A block's live temporaries: d2 and the noise bound (8 bytes per entry
+    # each) and the mask (1): all of them within working_memory together.
+    for sl in row_chunks(H.shape[0], 17 * C.shape[0]):
         d2 = H[sl, :] @ C.T
         d2 *= -2.0
         out[sl] = xp.min(_sq_dist(d2, H_norms[sl, None], C_norms[None, :], tol, xp), axis=1)
