@@ -113,7 +113,13 @@ def test_idle_cpus_reads_proc_stat(monkeypatch):
     # Two snapshots: cpu0 idle for 3 of 4 ticks, cpu1 busy throughout.
     snaps = iter([{0: (10, 20), 1: (5, 20)}, {0: (13, 24), 1: (5, 24)}])
     monkeypatch.setattr(_parallel, "_cpu_times", lambda cpus: next(snaps))
+    monkeypatch.setattr(_parallel, "_own_ticks", lambda: 7)
     assert idle_cpus(0.0) == pytest.approx(0.75)
+    # Ticks this process spent (its own spinning threads) count as idle.
+    snaps = iter([{0: (10, 20), 1: (5, 20)}, {0: (13, 24), 1: (5, 24)}])
+    own = iter([7, 9])
+    monkeypatch.setattr(_parallel, "_own_ticks", lambda: next(own))
+    assert idle_cpus(0.0) == pytest.approx(1.25)
 
 
 def test_idle_cpus_is_none_without_proc_stat(monkeypatch):

@@ -36,23 +36,36 @@ _SAMPLE_WORK = 2e8
 def idle_cpus(interval=0.05):
     """How many of this process's CPUs were idle over ``interval`` seconds, or None.
 
-    Read from two samples of Linux's ``/proc/stat`` (idle and iowait time over
-    all time); None where that is not available. The caller sleeps while it
-    samples, so its own threads count as idle.
+    Read from two samples of Linux's ``/proc/stat`` (idle and iowait time);
+    None where that is not available. This process's own CPU time over the
+    sample (``/proc/self/stat``: e.g. BLAS threads still spin-waiting after
+    the model's last call) counts as idle, as those threads are its to use.
     """
     try:
         mine = os.sched_getaffinity(0)
-        before = _cpu_times(mine)
+        before, own_0 = _cpu_times(mine), _own_ticks()
         time.sleep(interval)
-        after = _cpu_times(mine)
+        after, own_1 = _cpu_times(mine), _own_ticks()
     except (OSError, AttributeError, ValueError, IndexError):
         return None
-    idle = 0.0
+    if not before:
+        return None
+    idle, spans = 0.0, []
     for cpu, (idle_0, total_0) in before.items():
         idle_1, total_1 = after.get(cpu, (idle_0, total_0))
         if total_1 > total_0:
             idle += (idle_1 - idle_0) / (total_1 - total_0)
-    return idle if before else None
+            spans.append(total_1 - total_0)
+    if spans:
+        idle += (own_1 - own_0) / (sum(spans) / len(spans))
+    return min(idle, float(len(before)))
+
+
+def _own_ticks():
+    """This process's user + system time, in the clock ticks of ``/proc/stat``."""
+    with open("/proc/self/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
 
 
 def _cpu_times(cpus):
