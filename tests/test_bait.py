@@ -17,9 +17,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skactive.kernels._bait import (
     _bait_select,
-    _gain_bounds,
     _half_bounds,
-    _shifted_trace_solve,
     _state_trace_solve,
     bait_select,
 )
@@ -193,7 +191,7 @@ def test_gain_bounds_bracket_the_exact_gain(K, seed, log_scale, rank):
     exact = np.array(
         [np.trace(np.linalg.solve(np.eye(K) + g, r)) for g, r in zip(G, R, strict=True)]
     )
-    lower, upper = _gain_bounds(G, R, np)
+    lower, upper = _half_bounds(np.concatenate([-G, 0.5 * R], axis=1), K, np)
     assert np.all(lower <= exact * (1 + 1e-9) + 1e-300)
     assert np.all(exact <= upper)
 
@@ -202,7 +200,7 @@ def test_gain_bounds_bracket_the_exact_gain(K, seed, log_scale, rank):
 def test_stacked_state_bounds_bracket_the_exact_gain(K, seed, log_scale):
     # The state keeps [−G ; R½] with R = R½ + R½ᵀ and R½ not symmetric (it
     # accumulates ẼŨᵀ); the bounds read from it must still bracket the gain
-    # and equal the bounds of (G, R).
+    # and equal the bounds' formulas on explicit traces of (G, R).
     rng = np.random.RandomState(seed)
     A = rng.normal(size=(30, K, K)) * 10.0 ** (log_scale * rng.uniform(size=(30, 1, 1)))
     Bm = rng.normal(size=(30, K, K))
@@ -216,7 +214,11 @@ def test_stacked_state_bounds_bracket_the_exact_gain(K, seed, log_scale):
     lower, upper = _half_bounds(S, K, np)
     assert np.all(lower <= exact * (1 + 1e-9) + 1e-300)
     assert np.all(exact <= upper * (1 + 1e-9))
-    want_lower, want_upper = _gain_bounds(G, R, np)
+    m0 = np.trace(R, axis1=1, axis2=2)
+    m1 = np.trace(G @ R, axis1=1, axis2=2)
+    m2 = np.trace(G @ G @ R, axis1=1, axis2=2)
+    want_lower = m0 * m0 / (m0 + m1)
+    want_upper = m0 - m1 * m1 / (m1 + m2) + 1e-10 * np.abs(m0)
     np.testing.assert_allclose(lower, want_lower, rtol=1e-8)
     np.testing.assert_allclose(upper, want_upper, rtol=1e-8, atol=1e-12 * np.abs(want_upper).max())
 
@@ -240,17 +242,15 @@ def test_trace_solve_matches_dense_solve(K, m, seed, sign):
     Bm = rng.normal(size=(m, K, K))
     R = Bm @ Bm.mT
     want = [np.trace(np.linalg.solve(np.eye(K) + sign * g, r)) for g, r in zip(G, R, strict=True)]
-    G0, R0 = G.copy(), R.copy()
-    np.testing.assert_allclose(_shifted_trace_solve(G, R, 1.0, sign, np), want, rtol=1e-10)
-    # The inputs are left alone (a one-row permuted view counts as contiguous).
-    np.testing.assert_array_equal(G, G0)
-    np.testing.assert_array_equal(R, R0)
-    # The same from a state block [−sign·G ; R½] with a non-symmetric R½.
+    # From a state block [−sign·G ; R½], with R½ = R/2 and with a non-symmetric R½.
+    S = np.concatenate([-sign * G, 0.5 * R], axis=1)
+    S0 = S.copy()
+    np.testing.assert_allclose(_state_trace_solve(S, K, sign, np), want, rtol=1e-10)
+    # The input is left alone (a one-row permuted view counts as contiguous).
+    np.testing.assert_array_equal(S, S0)
     skew = rng.normal(size=(m, K, K))
     S = np.concatenate([-sign * G, 0.5 * R + (skew - skew.mT)], axis=1)
-    S0 = S.copy()
     np.testing.assert_allclose(_state_trace_solve(S, K, sign, np), want, rtol=1e-9)
-    np.testing.assert_array_equal(S, S0)
 
 
 @pytest.mark.parametrize("task", ["classification", "regression"])

@@ -392,33 +392,16 @@ def _pack_blocks(A, pairs, K, d, xp):
     return packed * xp.asarray(half, dtype=A.dtype, **_device_kw(A))
 
 
-def _trace_solve(A, R, xp):
-    """``tr(A_x⁻¹ R_x)`` for stacks (m, K, K) of definite ``A_x`` and symmetric ``R_x``."""
-    return _shifted_trace_solve(A, R, 0.0, 1.0, xp)
-
-
-def _shifted_trace_solve(G, R, shift, sign, xp):
-    """``tr((shift·I + sign·G_x)⁻¹ R_x)`` for every x, by symmetric elimination.
-
-    ``A = shift·I + sign·G = L D Lᵀ`` is eliminated one column at a time and the
-    same congruences are applied to ``R``; then ``tr(A⁻¹R) = Σ_k (L⁻¹RL⁻ᵀ)_kk / D_k``.
-    The work is vectorised over the candidates: (K, K, m) arrays whose last axis
-    is the candidate axis, about K³ multiply-adds per row in a few dozen array
-    operations. A batched LAPACK or BLAS call per 10×10 matrix costs several
-    times more, in per-call overhead, than this arithmetic. No pivoting is
-    needed: ``A`` is definite (``I + G`` forward, ``I − G`` backward).
-    """
-    K = G.shape[-1]
-    if K == 1:
-        return R[:, 0, 0] / (shift + sign * G[:, 0, 0])
-    a = _contiguous(xp.permute_dims(G, (1, 2, 0)), xp)
-    if sign != 1.0:
-        a *= sign
-    return _eliminate(a, _contiguous(xp.permute_dims(R, (1, 2, 0)), xp), shift, xp)
-
-
 def _eliminate(a, r, shift, xp):
-    """``tr((shift·I + A)⁻¹R)`` from (K, K, m) arrays ``a`` (A) and ``r`` (R), overwritten."""
+    """``tr((shift·I + A)⁻¹R)`` from (K, K, m) arrays ``a`` (A) and ``r`` (R), overwritten.
+
+    ``shift·I + A = L D Lᵀ`` is eliminated one column at a time and the same
+    congruences are applied to ``R``; then ``tr(A⁻¹R) = Σ_k (L⁻¹RL⁻ᵀ)_kk / D_k``.
+    The last axis is the candidate axis: about K³ multiply-adds per row in a
+    few dozen array operations, where a batched LAPACK or BLAS call per 10×10
+    matrix costs several times more in per-call overhead. No pivoting is
+    needed: the matrix is definite (``I + G`` forward, ``I − G`` backward).
+    """
     K = a.shape[0]
     if shift:
         for k in range(K):
@@ -436,7 +419,7 @@ def _eliminate(a, r, shift, xp):
 
 
 def _state_trace_solve(S, K, sign, xp):
-    """:func:`_shifted_trace_solve` (shift 1) of rows ``S = [−sign·G ; R½]`` of a state.
+    """``tr((I + sign·G_x)⁻¹R_x)`` of state rows ``S = [−sign·G ; R½]`` (see :func:`_eliminate`).
 
     Builds the (K, K, m) arrays of the elimination straight from the block:
     ``sign·G = −S_G`` in either direction and ``R = R½ + R½ᵀ``.
@@ -449,33 +432,6 @@ def _state_trace_solve(S, K, sign, xp):
     r = _contiguous(xp.permute_dims(half, (1, 2, 0)), xp)
     r += xp.permute_dims(half, (2, 1, 0))
     return _eliminate(a, r, 1.0, xp)
-
-
-def _gain_bounds(G, R, xp):
-    """Bounds on the gain ``tr((I + G)⁻¹R)`` of each row from three traces, O(K³) per row.
-
-    In G's eigenbasis the gain is ``Σ w_i f(g_i)``, ``f(g) = 1/(1+g)``, with
-    ``w_i >= 0``, ``g_i >= 0`` and moments ``m0 = Σ w_i = tr R``,
-    ``m1 = Σ w_i g_i = tr(GR)``, ``m2 = Σ w_i g_i² = tr(G²R)``. As f is convex,
-    Jensen gives ``m0² / (m0 + m1)`` from below. As f's third derivative is
-    negative, the quadratic through ``f(0)`` that touches f at ``t`` lies above
-    f on ``g >= 0``; its weighted sum, least at ``t = m2/m1``, is the upper
-    bound ``m0 − m1² / (m1 + m2)``. Both are exact when R lives on one
-    eigenvalue of G. The upper bound carries a ``1e-10 · tr R`` slack for
-    round-off in G and R (``1e-4 · tr R`` in float32).
-    """
-    m0 = xp.sum(xp.linalg.diagonal(R), axis=1)
-    m1 = xp.sum(G * R, axis=(1, 2))
-    m2 = xp.sum(_mm(G, G) * R, axis=(1, 2))
-    return _moment_bounds(m0, m1, m2, xp)
-
-
-def _moment_bounds(m0, m1, m2, xp):
-    """``(lower, upper)`` of :func:`_gain_bounds` from ``tr R``, ``tr GR`` and ``tr G²R``."""
-    zero, one = xp.zeros_like(m0), xp.ones_like(m0)
-    lower = xp.where(m0 + m1 > 0, m0 * m0 / xp.where(m0 + m1 > 0, m0 + m1, one), zero)
-    drop = xp.where(m1 + m2 > 0, m1 * m1 / xp.where(m1 + m2 > 0, m1 + m2, one), zero)
-    return lower, m0 - drop + _slack(m0, xp) * xp.abs(m0)
 
 
 def _slack(x, xp):
@@ -840,10 +796,20 @@ def _matmul_into(A, B, out, xp):
 
 
 def _half_bounds(S, K, xp):
-    """:func:`_gain_bounds` of forward rows ``S = [−G ; R½]``, from the moments directly.
+    """Bounds on the gain ``tr((I + G)⁻¹R)`` of forward rows ``S = [−G ; R½]``, O(K³) per row.
 
-    ``tr R = 2 tr R½`` and, for symmetric ``A``, ``tr(A R) = 2 Σ A ∘ R½``:
-    no symmetric ``R`` is formed.
+    In G's eigenbasis the gain is ``Σ w_i f(g_i)``, ``f(g) = 1/(1+g)``, with
+    ``w_i >= 0``, ``g_i >= 0`` and moments ``m0 = Σ w_i = tr R``,
+    ``m1 = Σ w_i g_i = tr(GR)``, ``m2 = Σ w_i g_i² = tr(G²R)``. As f is convex,
+    Jensen gives ``m0² / (m0 + m1)`` from below. As f's third derivative is
+    negative, the quadratic through ``f(0)`` that touches f at ``t`` lies above
+    f on ``g >= 0``; its weighted sum, least at ``t = m2/m1``, is the upper
+    bound ``m0 − m1² / (m1 + m2)``. Both are exact when R lives on one
+    eigenvalue of G. The upper bound carries a ``1e-10 · tr R`` slack for
+    round-off in G and R (``1e-4 · tr R`` in float32).
+
+    The moments come from the block directly: ``tr R = 2 tr R½`` and, for
+    symmetric ``A``, ``tr(A R) = 2 Σ A ∘ R½``; no symmetric ``R`` is formed.
     """
     m = S.shape[0]
     negG, half = S[:, :K, :], S[:, K:, :]
@@ -851,7 +817,10 @@ def _half_bounds(S, K, xp):
     m0 = 2.0 * xp.sum(flat[:, :: K + 1], axis=1)
     m1 = -2.0 * xp.vecdot(xp.reshape(negG, (m, K * K)), flat)
     m2 = 2.0 * xp.vecdot(xp.reshape(negG @ negG, (m, K * K)), flat)
-    return _moment_bounds(m0, m1, m2, xp)
+    zero, one = xp.zeros_like(m0), xp.ones_like(m0)
+    lower = xp.where(m0 + m1 > 0, m0 * m0 / xp.where(m0 + m1 > 0, m0 + m1, one), zero)
+    drop = xp.where(m1 + m2 > 0, m1 * m1 / xp.where(m1 + m2 > 0, m1 + m2, one), zero)
+    return lower, m0 - drop + _slack(m0, xp) * xp.abs(m0)
 
 
 def _step_directions(metric, rows, i, sign, workers):
