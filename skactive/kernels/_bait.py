@@ -21,6 +21,7 @@ import numpy as np
 
 from ..exceptions import NumericalRangeError
 from ..utils._validation import DEVICE, Interval, StrOptions, validate_params
+from . import _compiled
 from ._common import _device_kw, check_n_select, pow2_exponent, pow2_scale, prepare, row_chunks
 from ._parallel import Progress, Workers
 
@@ -223,6 +224,11 @@ class _SoftmaxRows(_Rows):
         idx = _index(rows, xp, self.H)
         H, P = xp.take(self.H, idx, axis=0), xp.take(self.P, idx, axis=0)
         return _SoftmaxRows(H, P, self.scale, xp)
+
+    @functools.cached_property
+    def rows_last(self):
+        """``P`` and ``scale·√p`` as (K, n) arrays, for the compiled loops (numpy)."""
+        return np.ascontiguousarray(self.P.T), np.ascontiguousarray(self.weight.T)
 
     def left(self, Y_hat, sl, scale=None):
         """``scale · L_xᵀ Ŷ`` on the class axis (-2) of ``Ŷ``, (m, [j,] K, k), in place.
@@ -621,15 +627,29 @@ class _State:
         self.workers = workers
         if S is None:
             S = metric.initial_state(rows, workers)  # a forward (sign +1) state
-        self.S = S
+        self.loops = _loops_for(S, rows.K, rows.xp)
         # Forward passes with K > 1 keep cheap bounds on every gain, so that
-        # exact K×K solves are only needed where a row could be the best.
-        self.bounded = sign > 0 and rows.K > 1
+        # exact K×K solves are only needed where a row could be the best. The
+        # compiled loops solve every row's system for less than numpy's bounds.
+        self.bounded = sign > 0 and rows.K > 1 and self.loops is None
         xp, dev = self.xp, _device_kw(S)
         self.gains = xp.empty((S.shape[0],), dtype=S.dtype, **dev)
         if self.bounded:
             self.lower, self.upper = xp.empty_like(self.gains), xp.empty_like(self.gains)
         self._scratch = threading.local()
+        self._set_state(S)
+
+    def _set_state(self, S):
+        """Keep ``S``; for the compiled loops, backed by a rows-last (2K, K, n) array.
+
+        ``self.S`` is always the (n, 2K, K) view; ``self.S_last`` the
+        rows-last array itself (None without the loops).
+        """
+        self.S_last = None
+        if self.loops is not None:
+            self.S_last = np.ascontiguousarray(np.moveaxis(S, 0, -1))
+            S = np.moveaxis(self.S_last, -1, 0)
+        self.S = S
 
     def score(self):
         """Score every row (bounds only, in a bounded forward pass), chunk by chunk."""
@@ -637,7 +657,9 @@ class _State:
 
     def _score(self, sl):
         S = self.S[sl, :, :]
-        if self.bounded:
+        if self.loops is not None:
+            self.loops.solve_rows(self.S_last, *sl.indices(self.rows.n)[:2], self.gains)
+        elif self.bounded:
             self.lower[sl], self.upper[sl] = _half_bounds(S, self.rows.K, self.xp)
         else:
             self.gains[sl] = _state_trace_solve(S, self.rows.K, self.sign, self.xp)
@@ -734,6 +756,9 @@ class _State:
 
     def apply(self, Yr, score=True):
         """Every row's ``G``, ``R`` after a commit whose :func:`_step_directions` are ``Yr``."""
+        if self.loops is not None:
+            # The compiled loops read the step's GEMM rows-last: Yrᵀ Hᵀ.
+            Yr = np.ascontiguousarray(Yr.T)
         Workers.run(self.workers, lambda sl: self._update(sl, Yr, score), self.rows.chunks())
 
     def _buffer(self, name, shape):
@@ -754,6 +779,8 @@ class _State:
         xp, rows, K = self.xp, self.rows, self.rows.K
         Hs = rows.H[sl, :]
         m = Hs.shape[0]
+        if self.loops is not None:
+            return self._update_compiled(sl, Hs, Yr, score)
         Y = _matmul_into(Hs, Yr, self._buffer("proj", (m, Yr.shape[1])), xp)
         Y = rows.left(xp.reshape(Y, (m, 2, K, K)), sl)
         # [ŨŨᵀ ; ẼŨᵀ] in one batched product, added to [−sign·G ; R½] in place.
@@ -765,11 +792,20 @@ class _State:
         if score:
             self._score(sl)
 
+    def _update_compiled(self, sl, Hs, Yr_t, score):
+        """:meth:`_update` by the compiled loops: the GEMM rows-last, then one pass."""
+        m, k = Hs.shape[0], Yr_t.shape[0]
+        Y = self._buffer("proj_t", (m * k,)).reshape(k, m)
+        np.matmul(Yr_t, Hs.T, out=Y)
+        P, w = self.rows.rows_last
+        lo, hi, _ = sl.indices(self.rows.n)
+        self.loops.update_rows(Y, P, w, self.S_last, lo, hi, self.gains, score)
+
     def _drop(self, i):
         xp = self.xp
         rest = _index([k for k in range(self.rows.n) if k != i], xp, self.S)
         self.rows = self.rows.take(rest)
-        self.S = xp.take(self.S, rest, axis=0)
+        self._set_state(xp.take(self.S, rest, axis=0))
         self.gains = xp.take(self.gains, rest, axis=0)
 
     def restrict(self, picks):
@@ -784,8 +820,21 @@ class _State:
 
 
 def _empty_state(n, K, like, xp):
-    """Room for ``n`` rows' ``[−sign·G ; R½]`` blocks (see :class:`_State`)."""
+    """Room for ``n`` rows' ``[−sign·G ; R½]`` blocks (see :class:`_State`).
+
+    Rows-last underneath when the compiled loops will run on it, so that
+    :class:`_State` takes it without a copy.
+    """
+    if _loops_for(like, K, xp) is not None:
+        return np.moveaxis(np.empty((2 * K, K, n), dtype=like.dtype), -1, 0)
     return xp.empty((n, 2 * K, K), dtype=like.dtype, **_device_kw(like))
+
+
+def _loops_for(like, K, xp):
+    """The compiled loops for a state like ``like`` (numpy float, K > 1), else None."""
+    if xp is np and K > 1 and like.dtype in (np.float32, np.float64):
+        return _compiled.kernels()
+    return None
 
 
 def _matmul_into(A, B, out, xp):

@@ -1,0 +1,114 @@
+"""numba loops of the BAIT kernel; imported by :func:`skactive.kernels._compiled.kernels`."""
+
+import numba
+import numpy as np
+
+# Rows per block of the update: the block's 2K·K·64 temporaries (100 KB at
+# K = 10) stay in L2 while they are used.
+_BLOCK = 64
+
+# 'contract' only lets LLVM fuse a*b+c into FMAs (as BLAS does); no
+# reassociation, so every sum keeps a fixed order.
+_jit = numba.njit(nogil=True, cache=True, fastmath={"contract"})
+
+
+@_jit
+def update_rows(Y, P, w, S, lo, hi, gains, score):
+    """``S += [Ũ;Ẽ]Ũᵀ`` for rows ``lo:hi``, then (if ``score``) their exact gains.
+
+    Every array is rows-last, so each inner loop runs over contiguous rows.
+    ``Y`` (2K·K, hi − lo): row ``(j·K + a)·K + b`` holds ``Ŷ_j[a, b]``, the
+    step's GEMM; ``P``, ``w`` (K, n): probabilities and ``scale·√p``; ``S``
+    (2K, K, n): the state ``[−sign·G ; R½]``, updated in place; ``gains`` (n,).
+    """
+    K = P.shape[0]
+    Yh = np.empty((2 * K, K, _BLOCK), dtype=S.dtype)
+    acc = np.empty(_BLOCK, dtype=S.dtype)
+    # Scratch of the solves.
+    sa = np.empty((K, K, _BLOCK), dtype=S.dtype)
+    sr = np.empty((K, K, _BLOCK), dtype=S.dtype)
+    sf = np.empty((K, _BLOCK), dtype=S.dtype)
+    sg = np.empty((K, _BLOCK), dtype=S.dtype)
+    for s in range(lo, hi, _BLOCK):
+        e = min(s + _BLOCK, hi)
+        nb = e - s
+        # Ũ, Ẽ = scale·L_xᵀŶ = scale·diag(√p)(Ŷ − 1 pᵀŶ), on the class axis a.
+        for jj in range(2):
+            for b in range(K):
+                acc[:nb] = 0.0
+                for c in range(K):
+                    y, p = Y[(jj * K + c) * K + b, s - lo : e - lo], P[c, s:e]
+                    for r in range(nb):
+                        acc[r] += p[r] * y[r]
+                for a in range(K):
+                    y = Y[(jj * K + a) * K + b, s - lo : e - lo]
+                    wa, o = w[a, s:e], Yh[jj * K + a, b]
+                    for r in range(nb):
+                        o[r] = wa[r] * (y[r] - acc[r])
+        # G's lower triangle is left stale: the solves read only its upper one.
+        for i in range(2 * K):
+            for j in range(i if i < K else 0, K):
+                t = S[i, j, s:e]
+                for k in range(K):
+                    u, v = Yh[i, k], Yh[j, k]
+                    for r in range(nb):
+                        t[r] += u[r] * v[r]
+        if score:
+            solve_block(S, s, e, gains, sa, sr, sf, sg)
+
+
+@_jit
+def solve_block(S, s, e, out, a, r, f, g):
+    """``out[x] = tr((I + sign·G_x)⁻¹R_x)`` for rows ``s:e`` of a rows-last state ``S``.
+
+    ``S = [−sign·G ; R½]``, so ``I + sign·G = I − S_G`` in either direction.
+
+    The LDLᵀ elimination of :func:`_eliminate` with the rows innermost. As
+    ``I + sign·G`` and ``R`` stay symmetric through it, only their upper
+    triangles are eliminated. ``a``, ``r`` (K, K, ≥e−s), ``f``, ``g`` (K, ≥e−s)
+    are scratch.
+    """
+    K, nb = S.shape[1], e - s
+    for i in range(K):
+        for j in range(i, K):
+            ai, ri = a[i, j], r[i, j]
+            sg, h1, h2 = S[i, j, s:e], S[K + i, j, s:e], S[K + j, i, s:e]
+            for t in range(nb):
+                ai[t] = -sg[t]
+                ri[t] = h1[t] + h2[t]
+        d = a[i, i]
+        for t in range(nb):
+            d[t] += 1.0
+    for k in range(K - 1):
+        akk, rkk = a[k, k], r[k, k]
+        for i in range(k + 1, K):
+            fi, gi, aki, rki = f[i], g[i], a[k, i], r[k, i]
+            for t in range(nb):
+                fi[t] = aki[t] / akk[t]
+                gi[t] = rki[t] - (0.5 * rkk[t]) * fi[t]
+        for i in range(k + 1, K):
+            fi, gi = f[i], g[i]
+            for j in range(i, K):
+                aij, rij, akj, fj, gj = a[i, j], r[i, j], a[k, j], f[j], g[j]
+                for t in range(nb):
+                    aij[t] -= fi[t] * akj[t]
+                    rij[t] -= fi[t] * gj[t] + gi[t] * fj[t]
+    for t in range(nb):
+        out[s + t] = 0.0
+    for k in range(K):
+        akk, rkk = a[k, k], r[k, k]
+        for t in range(nb):
+            out[s + t] += rkk[t] / akk[t]
+
+
+@_jit
+def solve_rows(S, lo, hi, out):
+    """:func:`solve_block` for rows ``lo:hi``, block by block."""
+    K = S.shape[1]
+    # Scratch of the solves.
+    sa = np.empty((K, K, _BLOCK), dtype=S.dtype)
+    sr = np.empty((K, K, _BLOCK), dtype=S.dtype)
+    sf = np.empty((K, _BLOCK), dtype=S.dtype)
+    sg = np.empty((K, _BLOCK), dtype=S.dtype)
+    for s in range(lo, hi, _BLOCK):
+        solve_block(S, s, min(s + _BLOCK, hi), out, sa, sr, sf, sg)
