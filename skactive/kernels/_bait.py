@@ -479,7 +479,9 @@ class _DenseMetric:
         return rows.minv_factor(self.Minv, i, workers)
 
     def fisher(self, Y, workers):
-        return Y if self.F is None else _matmul(self.F, Y, workers)
+        # F is symmetric: F Y = (Yᵀ F)ᵀ, where the wide product runs about
+        # 1.5-2x faster in OpenBLAS than the tall one (measured, Kd = 640-1280).
+        return Y if self.F is None else _matmul_left(Y.mT, self.F, workers).mT
 
     def update(self, FW, W, sign, workers):
         """``Z = M⁻¹FW`` with the current ``M⁻¹``, then ``M⁻¹ ← M⁻¹ − sign·W Wᵀ`` in place.
@@ -494,7 +496,9 @@ class _DenseMetric:
             Z[rs, :] = self.Minv[rs, :] @ FW
             self.Minv[rs, :] += sW[rs, :] @ W.mT
 
-        Workers.run(workers, block, list(_chunks(D, 8 * D, 256)))
+        # Blocks of ~512 KB: a block is read for Z and still in L2 when it is
+        # updated (256-row blocks, 2.6 MB at Kd = 1280, were 1.5x slower).
+        Workers.run(workers, block, list(_chunks(D, 8 * D, max(16, 2**16 // D))))
         return Z
 
 
@@ -505,6 +509,15 @@ def _matmul(A, B, workers):
     size = max(64, -(-A.shape[0] // (4 * workers.n)))
     blocks = list(_chunks(A.shape[0], 8 * A.shape[1], size))
     return np.concatenate(Workers.run(workers, lambda rs: A[rs, :] @ B, blocks), axis=0)
+
+
+def _matmul_left(A, B, workers):
+    """``A @ B`` for a wide ``B``, in column blocks of ``B`` on the worker threads (numpy)."""
+    if workers is None or workers.n < 2:
+        return A @ B
+    size = max(64, -(-B.shape[1] // (4 * workers.n)))
+    blocks = [slice(s, s + size) for s in range(0, B.shape[1], size)]
+    return np.concatenate(Workers.run(workers, lambda cs: A @ B[:, cs], blocks), axis=1)
 
 
 class _LowRankMetric:
