@@ -14,14 +14,17 @@ torch CPU rows use torch's own threads with ``OMP_WAIT_POLICY=PASSIVE``.
 Since issue 13 each case also runs the kernel as it was before (``_bait_old.py``,
 main at 671b771) in the same process, so the speed-up is a same-run ratio on a
 shared machine, and the new kernel with one worker thread (``n_jobs=1``) next
-to every CPU. ``wide`` is BAIT with a ``LogisticRegression`` on raw 784-pixel
-MNIST (Kd = 7,850: the low-rank form of ``M⁻¹``), which needs ``SKACTIVE_DATA``.
+to every CPU. The ``numpy twins`` row runs it without its compiled loops
+(``SKACTIVE_NUMBA=0``: the kernel before them), in the same process. ``wide``
+is BAIT with a ``LogisticRegression`` on raw 784-pixel MNIST (Kd = 7,850: the
+low-rank form of ``M⁻¹``), which needs ``SKACTIVE_DATA``.
 
 Run ``python benchmarks/bench_bait.py`` (``--quick`` for a smoke run). The
 table is printed and written to ``benchmarks/results/bait.json``.
 """
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -145,9 +148,19 @@ def bench_old_new(name, spec, old=True):
     cpus = cpu_count()
     new = measure(_kernel(H, P, H_lab, P_lab, B, np, n_jobs=cpus), repeats=repeats)
     one = measure(_kernel(H, P, H_lab, P_lab, B, np, n_jobs=1), repeats=repeats, memory=False)
+    with _numpy_path():
+        twins = measure(_kernel(H, P, H_lab, P_lab, B, np, n_jobs=cpus), repeats=repeats)
+    ratio = twins["median_s"] / new["median_s"]
     rows = [
         _row(name, f"numpy, {cpus} threads", size, new, target_s, target_mb),
         _row(name, "numpy, 1 thread", size, one, note=_same(one, new)),
+        _row(
+            name,
+            f"numpy twins (SKACTIVE_NUMBA=0), {cpus} threads",
+            size,
+            twins,
+            note=f"{ratio:.2g}x the new time; {_same(twins, new)}",
+        ),  # fmt: skip
     ]
     if old:
         before = measure(
@@ -164,6 +177,20 @@ def bench_old_new(name, spec, old=True):
             )  # fmt: skip
         )
     return rows
+
+
+@contextlib.contextmanager
+def _numpy_path():
+    """BAIT without its compiled loops (the kernel as it was before them)."""
+    before = os.environ.get("SKACTIVE_NUMBA")
+    os.environ["SKACTIVE_NUMBA"] = "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SKACTIVE_NUMBA"]
+        else:
+            os.environ["SKACTIVE_NUMBA"] = before
 
 
 def _same(a, b):
@@ -252,6 +279,11 @@ CASES = ["cls-3k", "cls-20k", "reg-50k", "dense", "wide"]
 def run(quick=False, old=True, wide_old=1000, cases=CASES, repeats=None):
     """Benchmark rows (dicts), one per case and backend."""
     sizes = QUICK if quick else FULL
+    # Load (or compile) the numba loops first: their one-off cost is not the kernel's.
+    H, P, H_lab, P_lab = make_problem(50, 3, 4, 5)
+    for dtype in (np.float64, np.float32):
+        cast = [a.astype(dtype) for a in (H, P, H_lab, P_lab)]
+        _bait_select(cast[0], cast[1], 3, cast[2], cast[3], 1.0, 2, "pool", np)
     if repeats is not None:
         sizes = {k: (*v[:-1], repeats) for k, v in sizes.items()}
     torch_too = _torch_available()

@@ -221,10 +221,16 @@ def _kernel_cases(quick):
     ]  # fmt: skip
 
 
-def bench_threads(quick=False, repeats=3):
+def _selected(quick, kernels):
+    """:func:`_kernel_cases`, only those named in ``kernels`` (all when None)."""
+    cases = _kernel_cases(quick)
+    return [c for c in cases if kernels is None or c[0].lower() in kernels]
+
+
+def bench_threads(quick=False, repeats=3, kernels=None):
     """Each kernel at 1 and 2 threads (BADGE/CoreSet also OpenBLAS's default), idle and busy."""
     rows = []
-    for name, size, default, fn in _kernel_cases(quick):
+    for name, size, default, fn in _selected(quick, kernels):
         settings = [1, 2] + ([None] if name != "BAIT" else [])
         for busy in (False, True):
             with busy_process(busy):
@@ -245,10 +251,10 @@ def bench_threads(quick=False, repeats=3):
     return rows
 
 
-def bench_float32(quick=False, repeats=3):
+def bench_float32(quick=False, repeats=3, kernels=None):
     """The float32 compute mode against float64 (default threads): speed and pick changes."""
     rows = []
-    for name, size, default, fn in _kernel_cases(quick):
+    for name, size, default, fn in _selected(quick, kernels):
         r64 = measure(lambda fn=fn, t=default: fn(t), repeats=repeats, memory=False)
         r32 = measure(lambda fn=fn, t=default: fn(t, np.float32), repeats=repeats, memory=False)
         p64, p32 = r64["result"], r32["result"]
@@ -287,8 +293,16 @@ def main(argv=None):
         action="append",
         help="run only these kernels (repeatable)",
     )
+    parser.add_argument(
+        "--kernel",
+        choices=["badge", "coreset", "bait"],
+        action="append",
+        help="threads/float32 sections: only these kernels (repeatable)",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="threads/float32: runs per row")
     parser.add_argument("--out", default=RESULTS, help="where to write the JSON")
     args = parser.parse_args(argv)
+    picked = None if args.kernel is None else set(args.kernel)
     only = set(args.only or ["badge", "bait", "coreset", "peers", "threads", "float32"])
     sections = {}
     if "badge" in only:
@@ -304,9 +318,11 @@ def main(argv=None):
     if "peers" in only:
         sections["peers"] = (bench_peers(quick=args.quick), CORESET_COLUMNS)
     if "threads" in only:
-        sections["threads"] = (bench_threads(quick=args.quick), THREAD_COLUMNS)
+        rows = bench_threads(quick=args.quick, repeats=args.repeats, kernels=picked)
+        sections["threads"] = (rows, THREAD_COLUMNS)
     if "float32" in only:
-        sections["float32"] = (bench_float32(quick=args.quick), FLOAT32_COLUMNS)
+        rows = bench_float32(quick=args.quick, repeats=args.repeats, kernels=picked)
+        sections["float32"] = (rows, FLOAT32_COLUMNS)
     all_rows = []
     for name, (rows, columns) in sections.items():
         print(f"\n## {name}")
