@@ -124,11 +124,15 @@ class _Rows:
 
         ``acc=None`` starts the sum. A Dask pool continues one left fold across
         its partitions in pool order: the additions of one machine, in its order.
+        The chunks run in waves of two per thread, each wave folded in before
+        the next: a few (Kd)²/4-sized partial sums alive at a time, not one per
+        chunk (118 of 3.6 MB at n=60,000, d=128, K=10).
         """
-        parts = Workers.run(workers, self.fisher_part, chunks)
-        if acc is not None:
-            parts = [acc, *parts]
-        return functools.reduce(lambda a, b: a + b, parts) if parts else None
+        wave = 2 * (1 if workers is None else workers.n)
+        for start in range(0, len(chunks), wave):
+            for part in Workers.run(workers, self.fisher_part, chunks[start : start + wave]):
+                acc = part if acc is None else acc + part
+        return acc
 
     def hat_matrix(self, Y):
         """Rearrange ``Y`` (Kd × k) to (d, K·k) so that ``h_xᵀ Yr`` is ``(I_K ⊗ h_x)ᵀ Y``."""
