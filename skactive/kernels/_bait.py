@@ -292,7 +292,9 @@ class _SoftmaxRows(_Rows):
         reference's per-row Kd×Kd temporaries.
         """
         _, (ia_, ib_, _) = self.pairs
-        return _pair_products(self.H[sl, :], self.xp) @ self.weights(sl, ia_, ib_)
+        # Wide form (K²/2 × m)(m × d²/2): 1.2x faster in OpenBLAS than the tall one.
+        pairs = _pair_products(self.H[sl, :], self.xp)
+        return (self.weights(sl, ia_, ib_).mT @ pairs.mT).mT
 
     def fisher_unpack(self, T):
         """The Kd × Kd matrix from the summed pair products of :meth:`fisher_part`."""
@@ -316,7 +318,8 @@ class _SoftmaxRows(_Rows):
         """
         xp, K = self.xp, self.K
         (ia, *_), (_, _, unpack) = self.pairs
-        quads = _pair_products(self.H[sl, :], xp).mT @ packed
+        # Wide form, rows last: 1.5x faster in OpenBLAS than (m × d²/2)(d²/2 × ·).
+        quads = (packed.mT @ _pair_products(self.H[sl, :], xp)).mT
         shape = (quads.shape[0], K, K)
         blocks = range(0, quads.shape[1], ia.size)
         return [
