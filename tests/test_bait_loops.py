@@ -58,21 +58,22 @@ def random_state(rng, K, n, sign):
     return np.ascontiguousarray(np.moveaxis(np.concatenate([-sign * G, half], axis=1), 0, -1))
 
 
+@st.composite
+def row_ranges(draw):
+    """(K, n, lo, hi, rng): up to 150 rows (blocks of 64 and a remainder), a sub-range."""
+    K, n = draw(st.integers(2, 6)), draw(st.integers(1, 150))
+    lo = draw(st.integers(0, n - 1))
+    hi = draw(st.integers(lo + 1, n))
+    return K, n, lo, hi, np.random.RandomState(draw(st.integers(0, 2**31 - 1)))
+
+
 @needs_loops
 @settings(max_examples=50)
-@given(
-    K=st.integers(2, 6),
-    n=st.integers(1, 150),
-    seed=st.integers(0, 2**31 - 1),
-    sign=st.sampled_from([1.0, -1.0]),
-    data=st.data(),
-)
-def test_solve_rows_matches_dense_solve(K, n, seed, sign, data):
-    # Row blocks of 64 and a remainder; a sub-range leaves the other rows alone.
-    rng = np.random.RandomState(seed)
+@given(case=row_ranges(), sign=st.sampled_from([1.0, -1.0]))
+def test_solve_rows_matches_dense_solve(case, sign):
+    # A sub-range of the rows is solved; the other rows are left alone.
+    K, n, lo, hi, rng = case
     S = random_state(rng, K, n, sign)
-    lo = data.draw(st.integers(0, n - 1))
-    hi = data.draw(st.integers(lo + 1, n))
     out = np.full(n, -7.0)
     loops.solve_rows(S, lo, hi, out)
     np.testing.assert_allclose(out[lo:hi], dense_gains(S[:, :, lo:hi]), rtol=1e-9)
@@ -81,20 +82,12 @@ def test_solve_rows_matches_dense_solve(K, n, seed, sign, data):
 
 @needs_loops
 @settings(max_examples=50)
-@given(
-    K=st.integers(2, 6),
-    n=st.integers(1, 150),
-    seed=st.integers(0, 2**31 - 1),
-    score=st.booleans(),
-    data=st.data(),
-)
-def test_update_rows_matches_dense_products(K, n, seed, score, data):
-    rng = np.random.RandomState(seed)
+@given(case=row_ranges(), score=st.booleans())
+def test_update_rows_matches_dense_products(case, score):
+    K, n, lo, hi, rng = case
     S = random_state(rng, K, n, 1.0)
     P = np.ascontiguousarray(softmax(rng.normal(size=(n, K)) * 3, axis=1).T)
     w = 0.7 * np.sqrt(P)
-    lo = data.draw(st.integers(0, n - 1))
-    hi = data.draw(st.integers(lo + 1, n))
     Y = rng.normal(size=(2 * K * K, hi - lo)) * 0.1
     want = S.copy()
     want[:, :, lo:hi] = dense_update(Y, P[:, lo:hi], w[:, lo:hi], S[:, :, lo:hi])
