@@ -24,9 +24,9 @@ table is printed and written to ``benchmarks/results/bait.json``.
 """
 
 import argparse
-import contextlib
 import os
 import sys
+from unittest import mock
 
 # Must precede any torch import: busy-waiting OpenMP threads distort timings
 # on a shared machine.
@@ -179,18 +179,9 @@ def bench_old_new(name, spec, old=True):
     return rows
 
 
-@contextlib.contextmanager
 def _numpy_path():
     """BAIT without its compiled loops (the kernel as it was before them)."""
-    before = os.environ.get("SKACTIVE_NUMBA")
-    os.environ["SKACTIVE_NUMBA"] = "0"
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["SKACTIVE_NUMBA"]
-        else:
-            os.environ["SKACTIVE_NUMBA"] = before
+    return mock.patch.dict(os.environ, {"SKACTIVE_NUMBA": "0"})
 
 
 def _same(a, b):

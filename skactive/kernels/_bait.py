@@ -488,7 +488,7 @@ class _DenseMetric:
     def fisher(self, Y, workers):
         # F is symmetric: F Y = (Yᵀ F)ᵀ, where the wide product runs about
         # 1.5-2x faster in OpenBLAS than the tall one (measured, Kd = 640-1280).
-        return Y if self.F is None else _matmul_left(Y.mT, self.F, workers).mT
+        return Y if self.F is None else _matmul(Y.mT, self.F, workers, columns=True).mT
 
     def update(self, FW, W, sign, workers):
         """``Z = M⁻¹FW`` with the current ``M⁻¹``, then ``M⁻¹ ← M⁻¹ − sign·W Wᵀ`` in place.
@@ -509,22 +509,20 @@ class _DenseMetric:
         return Z
 
 
-def _matmul(A, B, workers):
-    """``A @ B`` computed in row blocks of ``A`` on the worker threads (numpy)."""
+def _matmul(A, B, workers, columns=False):
+    """``A @ B`` on the worker threads (numpy): in row blocks of ``A``, or column blocks of ``B``.
+
+    ``columns=True`` suits a wide ``B`` with few rows in ``A``, as in ``(Yᵀ F)``.
+    """
     if workers is None or workers.n < 2:
         return A @ B
-    size = max(64, -(-A.shape[0] // (4 * workers.n)))
-    blocks = list(_chunks(A.shape[0], 8 * A.shape[1], size))
+    n = B.shape[1] if columns else A.shape[0]
+    size = max(64, -(-n // (4 * workers.n)))
+    if columns:
+        blocks = [slice(s, s + size) for s in range(0, n, size)]
+        return np.concatenate(Workers.run(workers, lambda cs: A @ B[:, cs], blocks), axis=1)
+    blocks = list(_chunks(n, 8 * A.shape[1], size))
     return np.concatenate(Workers.run(workers, lambda rs: A[rs, :] @ B, blocks), axis=0)
-
-
-def _matmul_left(A, B, workers):
-    """``A @ B`` for a wide ``B``, in column blocks of ``B`` on the worker threads (numpy)."""
-    if workers is None or workers.n < 2:
-        return A @ B
-    size = max(64, -(-B.shape[1] // (4 * workers.n)))
-    blocks = [slice(s, s + size) for s in range(0, B.shape[1], size)]
-    return np.concatenate(Workers.run(workers, lambda cs: A @ B[:, cs], blocks), axis=1)
 
 
 class _LowRankMetric:
@@ -676,13 +674,12 @@ class _State:
         Workers.run(self.workers, self._score, self.rows.chunks())
 
     def _score(self, sl):
-        S = self.S[sl, :, :]
         if self.loops is not None:
             self.loops.solve_rows(self.S_last, *sl.indices(self.rows.n)[:2], self.gains)
         elif self.bounded:
-            self.lower[sl], self.upper[sl] = _half_bounds(S, self.rows.K, self.xp)
+            self.lower[sl], self.upper[sl] = _half_bounds(self.S[sl, :, :], self.rows.K, self.xp)
         else:
-            self.gains[sl] = _state_trace_solve(S, self.rows.K, self.sign, self.xp)
+            self.gains[sl] = _state_trace_solve(self.S[sl, :, :], self.rows.K, self.sign, self.xp)
 
     def exact(self, idx):
         """Exact scores of the rows ``idx``, in cache-sized chunks on the workers."""

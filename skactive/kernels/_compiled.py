@@ -3,14 +3,16 @@
 Each step of BAIT touches every candidate's two K×K matrices. In numpy that is
 a dozen passes over the pool's (n, 2K, K) state, and batched K×K products
 that cost one BLAS call per row; together they took as long as the step's
-GEMM. Here one pass per cache-sized chunk does the lot: the rows are copied
-into a rows-last scratch block of 64 rows, so every inner loop runs over
-contiguous rows and vectorises, and the block stays in L1/L2 throughout.
+GEMM. Here one pass per cache-sized chunk does the lot, on a state stored
+rows-last (``_State.S_last``, (2K, K, n)): every inner loop runs over 64
+contiguous rows and vectorises, and a block's temporaries stay in L2.
 
-The arithmetic is that of the numpy twins in ``_bait`` (``_SoftmaxRows.left``,
-the ``[Ũ;Ẽ]Ũᵀ`` update, :func:`_half_bounds`, :func:`_eliminate`), operation
-by operation; only the order of some sums differs, so results agree to
-round-off and the tests compare the two paths.
+The update is the numpy path's (``_SoftmaxRows.left`` and the ``[Ũ;Ẽ]Ũᵀ``
+product); the gains are exact for every row, by the elimination of
+:func:`_eliminate` on the upper triangles, where the numpy path bounds every
+gain (:func:`_half_bounds`) and solves only for the rows that could win.
+Only the order of some sums differs, so the results agree to round-off and
+the tests compare the two paths with the dense oracle.
 
 Set ``SKACTIVE_NUMBA=0`` in the environment to use the numpy twins instead
 (read at each BAIT query). Without numba installed they are used
