@@ -10,7 +10,7 @@ from unittest import mock
 import numpy as np
 import pytest
 import scipy.stats
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.base import clone
@@ -243,6 +243,82 @@ def test_unique_in_range_and_deterministic(pool, init):
     assert picks == kmeanspp_select(A, H, n_select, init=init, random_state=seed)
 
 
+# --------------------------------------------------------------------------
+# The screen (float32 and Cauchy–Schwarz bounds) changes no D².
+
+
+@st.composite
+def screen_pools(draw):
+    """Softmax pools at any scale, with duplicated and zero rows (exact ties)."""
+    n, K, d = draw(st.integers(2, 120)), draw(st.integers(2, 6)), draw(st.integers(1, 12))
+    rs = np.random.RandomState(draw(st.integers(0, 2**32 - 1)))
+    P, H = _softmax_pool(n, K, d, rs.randint(2**31))
+    H *= 2.0 ** draw(st.integers(-140, 140))
+    if draw(st.booleans()):  # non-negative features, as after a ReLU
+        H = np.abs(H)
+    dup = rs.randint(n, size=rs.randint(n // 2 + 1))
+    H[dup], P[dup] = H[rs.randint(n, size=dup.size)], P[rs.randint(n, size=dup.size)]
+    H[rs.randint(n, size=rs.randint(3))] = 0.0
+    return gradient_factor(P), H, rs.permutation(n)
+
+
+@given(screen_pools())
+def test_screen_rules_out_only_rows_the_centre_cannot_lower(pool):
+    A, H, centres = pool
+    dist = _kmeanspp._Distances(A, H, np)
+    assume(dist.screen is not None)  # a dominant offset takes the centred form instead
+    d2 = dist.to(centres[0])
+    for c in centres[1:]:
+        full = dist.to(c)
+        rows = dist.screen.candidates(d2, dist.A @ dist.A[c], dist.H[c], dist.g_sq[c])
+        assert np.isin(np.flatnonzero(full < d2), rows).all()
+        screened = dist.lower(d2.copy(), c)
+        want = np.minimum(d2, full)
+        skipped = np.setdiff1d(np.arange(d2.size), rows)
+        np.testing.assert_array_equal(screened[skipped], d2[skipped])
+        np.testing.assert_allclose(screened, want, rtol=1e-13, atol=0)
+        d2 = want
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("d", [2, 16, 128])
+def test_screen_keeps_near_ties(seed, d):
+    # Rows almost equidistant from two centres ±v, nudged toward +v by relative
+    # gaps from 1e-15 to 1e-3: float32 alone would misjudge the gaps under 1e-7.
+    rs = np.random.RandomState(seed)
+    v = rs.normal(size=d)
+    u = rs.normal(size=(400, d))
+    u -= np.outer(u @ v / (v @ v), v)  # ⊥ v: equidistant from ±v
+    gaps = np.geomspace(1e-15, 1e-3, 200)
+    H = np.vstack([-v, v, u + np.outer(np.concatenate([gaps, -gaps]), v)])
+    A = np.tile(gradient_factor(np.array([[0.7, 0.2, 0.1]])), (H.shape[0], 1))
+    dist = _kmeanspp._Distances(A, H, np)
+    assert dist.screen is not None
+    d2 = dist.to(0)
+    full = dist.to(1)
+    rows = dist.screen.candidates(d2, dist.A @ dist.A[1], dist.H[1], dist.g_sq[1])
+    assert np.flatnonzero(full < d2).size > 100
+    assert np.isin(np.flatnonzero(full < d2), rows).all()
+    np.testing.assert_array_equal(dist.lower(d2.copy(), 1), np.minimum(d2, full))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_screen_changes_no_pick(seed):
+    P, H = _softmax_pool(3000, 10, 16, seed)
+    A = gradient_factor(P)
+    plain = mock.patch.object(
+        _kmeanspp._Distances,
+        "lower_to_centre",
+        lambda self, d2, *centre: np.minimum(d2, self.to_centre(*centre)),
+    )
+    with plain:
+        want = _kmeanspp_select(A, H, 300, np.random.RandomState(seed), np)
+    with recorded_d2() as seen:
+        assert _kmeanspp_select(A, H, 300, np.random.RandomState(seed), np) == want
+    # Late picks are where the screen rules out most rows: still one D² per pick.
+    assert len(seen) == 299
+
+
 def _one_hot_pool(n, K, d, seed):
     rs = np.random.RandomState(seed)
     return np.eye(K)[rs.randint(K, size=n)], rs.normal(size=(n, d))
@@ -310,8 +386,10 @@ def test_kernel_never_forms_the_gradient_embedding():
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    # Beyond its input, a few length-n vectors: no n × d, let alone n × Kd (160 MB).
-    assert peak < 16 * n * 8
+    # Beyond its input: the screen's float32 copy of H (half its size), its
+    # gathers of at most n/2 float32 and n/8 float64 rows, and a few length-n
+    # vectors: under one more H (16 MB), nowhere near n × Kd (160 MB).
+    assert peak < n * d * 8 + 16 * n * 8
 
 
 # --------------------------------------------------------------------------
