@@ -2,6 +2,7 @@
 
 import pickle
 import re
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -17,7 +18,10 @@ from sklearn.preprocessing import StandardScaler
 
 from skactive.kernels._bait import (
     _bait_select,
+    _DenseMetric,
     _half_bounds,
+    _LinearRows,
+    _SoftmaxRows,
     _state_trace_solve,
     bait_select,
 )
@@ -260,6 +264,53 @@ def test_low_rank_path_matches_dense_oracle(task, data, n_jobs):
     # through its factors), forced on small problems.
     pb = data.draw(problems(task))
     assert fast(pb, low_rank=True, n_jobs=n_jobs) == oracle(pb)[0]
+
+
+@pytest.mark.parametrize("fold_columns", [1, 7])
+@pytest.mark.parametrize("task", ["classification", "regression"])
+@given(data=st.data())
+def test_folding_the_dense_metric_changes_no_pick(task, fold_columns, data):
+    # Fold the pending Woodbury columns into D and N_D after every step (1:
+    # K columns) or every few steps, instead of every 120 columns.
+    pb = data.draw(problems(task))
+    with mock.patch.object(_DenseMetric, "fold_columns", fold_columns):
+        assert fast(pb, n_jobs=2) == oracle(pb)[0]
+
+
+@given(
+    K=st.integers(1, 4),
+    d=st.integers(1, 4),
+    seed=st.integers(0, 2**31 - 1),
+    fold_columns=st.sampled_from([1, 5, 120]),
+    identity=st.booleans(),
+)
+def test_dense_metric_tracks_minv_and_n(K, d, seed, fold_columns, identity):
+    # After adding rows and removing some of them again, the metric's M⁻¹ and
+    # N = M⁻¹FM⁻¹ (folded or with terms pending) are the dense ones.
+    rng = np.random.RandomState(seed)
+    H = rng.normal(size=(12, d))
+    if K == 1:
+        rows = _LinearRows(H, 0.7, np)
+    else:
+        rows = _SoftmaxRows(H, softmax(2.0 * rng.normal(size=(12, K)), axis=1), 0.7, np)
+    D = K * d
+    A = rng.normal(size=(D, D))
+    M = np.eye(D) + A @ A.T / D
+    B = rng.normal(size=(D, 3 * D))
+    F = None if identity else B @ B.T / (3 * D)
+    metric = _DenseMetric(np.linalg.inv(M), F, np)
+    metric.initial_matrices(None)
+    added = rng.permutation(12)[: rng.randint(1, 13)].tolist()
+    removed = added[: rng.randint(0, len(added) + 1)]
+    for i, sign in [(i, 1.0) for i in added] + [(i, -1.0) for i in removed]:
+        metric.step(rows, i, sign, None)
+        V = rows.dense_factors([i])
+        M = M + sign * V @ V.T
+    Minv = np.linalg.inv(M)
+    N = Minv @ (np.eye(D) if identity else F) @ Minv
+    metric.fold(None)
+    np.testing.assert_allclose(metric.DN[0], Minv, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(metric.DN[1], N, rtol=1e-8, atol=1e-10 * np.abs(N).max())
 
 
 @pytest.mark.parametrize("task", ["classification", "regression"])

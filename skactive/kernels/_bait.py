@@ -465,48 +465,141 @@ def _cholesky_inverse_factor(S, xp):
 
 
 class _DenseMetric:
-    """``M⁻¹`` as a dense Kd × Kd matrix; ``F`` dense or ``None`` (the identity)."""
+    """``M⁻¹`` and ``N = M⁻¹FM⁻¹``, dense Kd × Kd at the last fold plus the steps since.
+
+    With the Woodbury columns ``W̃_s`` (``M⁻¹ ← M⁻¹ − σ_s W̃_sW̃_sᵀ``) and
+    ``Ẑ_s = W̃_sΦ_s/2 − σ_s M⁻¹FW̃_s`` of the steps since the last fold,
+    ``N ← N + W̃_sẐ_sᵀ + Ẑ_sW̃_sᵀ`` (``Φ_s = W̃_sᵀFW̃_s``), so
+
+        M⁻¹ = D − Q diag(σ) Qᵀ,    N = N_D + Q Pᵀ + P Qᵀ
+
+    with ``Q = [W̃_s]``, ``P = [Ẑ_s]``. A step then needs ``M⁻¹V_i`` and
+    ``NV_i``: one memory-bound pass over ``D`` and ``N_D`` (their block
+    structure against ``h_i``) and thin products with ``Q``, ``P``; ``F`` is
+    not read again after the start. Every ``fold`` columns the terms are
+    folded into ``D`` and ``N_D`` by GEMMs with that inner dimension, which
+    run near the machine's peak, where a rank-K update per step (and the
+    thin ``M⁻¹FW`` and ``FW`` products it replaces) ran at a third of it.
+    """
+
+    # Woodbury columns held before a fold (at least K): a GEMM of this inner
+    # dimension runs near peak, and the per-step thin products stay small.
+    fold_columns = 120
 
     def __init__(self, Minv, F, xp):
-        self.Minv, self.F, self.xp = Minv, F, xp
+        # M₀⁻¹ and F (None: the identity) until the start folds them into
+        # DN = [D ; N_D]; then Q, P, sig hold the m pending columns.
+        self.xp, self.Minv, self.F, self.D = xp, Minv, F, Minv.shape[0]
+        self.DN = self.Q = self.P = self.sig = None
+        self.m = 0
 
     def copy(self):
-        return _DenseMetric(self.xp.asarray(self.Minv, copy=True), self.F, self.xp)
+        new = object.__new__(_DenseMetric)
+        new.__dict__.update(self.__dict__)
+        for name in ("Minv", "DN", "Q", "P", "sig"):  # F is never written
+            value = getattr(self, name)
+            if value is not None:
+                setattr(new, name, self.xp.asarray(value, copy=True))
+        return new
 
     def initial_state(self, rows, workers):
         return rows.initial_state(*self.initial_matrices(workers), workers)
 
     def initial_matrices(self, workers):
-        """``M⁻¹`` and ``N = M⁻¹FM⁻¹``, from which every row's ``G``, ``R`` start."""
-        Minv = self.Minv
-        N = _matmul(Minv, Minv if self.F is None else _matmul(self.F, Minv, workers), workers)
-        return Minv, N
+        """``M⁻¹`` and ``N = M⁻¹FM⁻¹``, folded: every row's ``G``, ``R`` start from them."""
+        if self.DN is None:
+            self._start(workers)
+        self.fold(workers)
+        return self.DN[0], self.DN[1]
 
-    def factor(self, rows, i, workers):
-        return rows.minv_factor(self.Minv, i, workers)
+    def _start(self, workers):
+        xp, Minv, F, D = self.xp, self.Minv, self.F, self.D
+        self.DN = xp.empty((2, D, D), dtype=Minv.dtype, **_device_kw(Minv))
+        self.DN[0] = Minv
+        self.DN[1] = _matmul(Minv, Minv if F is None else _matmul(F, Minv, workers), workers)
+        self.Minv = self.F = None  # F is not needed again: its products live in N
 
-    def fisher(self, Y, workers):
-        # F is symmetric: F Y = (Yᵀ F)ᵀ, where the wide product runs about
-        # 1.5-2x faster in OpenBLAS than the tall one (measured, Kd = 640-1280).
-        return Y if self.F is None else _matmul(Y.mT, self.F, workers, columns=True).mT
+    def step(self, rows, i, sign, workers):
+        """Add (sign +1) or remove (−1) row ``i``'s Fisher: see :func:`_step_directions`."""
+        xp, K = self.xp, rows.K
+        if self.DN is None:
+            self._start(workers)
+        if self.Q is None:
+            DN, width = self.DN, K * max(1, self.fold_columns // K)
+            self.Q = xp.empty((self.D, width), dtype=DN.dtype, **_device_kw(DN))
+            self.P = xp.empty_like(self.Q)
+            self.sig = xp.empty((width,), dtype=DN.dtype, **_device_kw(DN))
+        if self.m + K > self.Q.shape[1]:
+            self.fold(workers)
+        L = rows.factor(i)
+        flat = xp.reshape(self.DN, (-1, rows.d))  # row (t, r, a): block a of row r of D / N_D
+        hats = _matvec(flat, rows.H[i, :], workers)
+        W, NV = _mm(xp.reshape(hats, (2, self.D, K)), L)  # D V_i, N_D V_i
+        m = self.m
+        if m:
+            Q, P, sig = self.Q[:, :m], self.P[:, :m], self.sig[:m]
+            QV, PV = _factor_t(rows, i, L, Q).mT, _factor_t(rows, i, L, P).mT  # Qᵀ V_i, Pᵀ V_i
+            W = W - Q @ (sig[:, None] * QV)
+            NV = NV + Q @ PV + P @ QV
+        Ui = _factor_t(rows, i, L, W)
+        # I ± G_i is SPD: eigenvalues >= 1 forward, in (0, 1] backward (M ⪰ λI + V_iV_iᵀ).
+        C = _cholesky_inverse_factor(_eye(K, Ui, xp) + sign * Ui, xp)
+        Wt, Z = W @ C, NV @ C
+        Phi = C.mT @ _factor_t(rows, i, L, NV) @ C  # W̃ᵀFW̃ = Cᵀ V_iᵀ N V_i C
+        Zhat = Wt @ (0.5 * Phi) - sign * Z
+        self.Q[:, m : m + K], self.P[:, m : m + K] = Wt, Zhat
+        self.sig[m : m + K] = sign
+        self.m = m + K
+        return Wt, Zhat
 
-    def update(self, FW, W, sign, workers):
-        """``Z = M⁻¹FW`` with the current ``M⁻¹``, then ``M⁻¹ ← M⁻¹ − sign·W Wᵀ`` in place.
+    def fold(self, workers):
+        """``D ← D − Q diag(σ) Qᵀ``, ``N_D ← N_D + QPᵀ + PQᵀ``, in row blocks on the threads."""
+        m = self.m
+        if not m:
+            return
+        xp, DN = self.xp, self.DN
+        Q, P = self.Q[:, :m], self.P[:, :m]
+        left = xp.concat([-(Q * self.sig[:m]), Q, P], axis=1)  # (D, 3m)
+        right = xp.concat([Q, P, Q], axis=1).mT  # (3m, D)
 
-        Each block of rows of ``M⁻¹`` is read once for both, while in cache.
-        """
-        xp, D = self.xp, self.Minv.shape[0]
-        Z = xp.empty_like(W)
-        sW = -sign * W
+        # Both terms are symmetric: each row block adds its part from the
+        # diagonal on (half the flops), then copies it below the diagonal.
+        def upper(rs):
+            DN[0, rs, rs.start :] += left[rs, :m] @ right[:m, rs.start :]
+            DN[1, rs, rs.start :] += left[rs, m:] @ right[m:, rs.start :]
 
-        def block(rs):
-            Z[rs, :] = self.Minv[rs, :] @ FW
-            self.Minv[rs, :] += sW[rs, :] @ W.mT
+        def mirror(rs):
+            DN[:, rs.stop :, rs] = xp.permute_dims(DN[:, rs, rs.stop :], (0, 2, 1))
 
-        # Blocks of ~512 KB: a block is read for Z and still in L2 when it is
-        # updated (256-row blocks, 2.6 MB at Kd = 1280, were 1.5x slower).
-        Workers.run(workers, block, list(_chunks(D, 8 * D, max(16, 2**16 // D))))
-        return Z
+        blocks = list(_chunks(self.D, 8 * self.D, 128))
+        Workers.run(workers, upper, blocks)
+        Workers.run(workers, mirror, blocks)
+        self.m = 0
+
+
+def _factor_t(rows, i, L, Y):
+    """``V_iᵀ Y`` (K × k) for a Kd × k ``Y``: ``Lᵀ (h_i`` against each class block of ``Y)``."""
+    xp, K = rows.xp, rows.K
+    blocks = rows.H[i, :] @ xp.reshape(Y, (K, rows.d, Y.shape[1]))  # (K, k)
+    return L.mT @ blocks
+
+
+def _matvec(A, x, workers):
+    """``A @ x`` for a tall C-contiguous ``A``: compiled row loops on the threads (numpy).
+
+    Falls back to :func:`_matmul` with a vector (a ``(·, 1)`` matrix ran as a
+    slow GEMM) on other backends or without the loops.
+    """
+    loops = _compiled.row_loops() if isinstance(A, np.ndarray) else None
+    if loops is None or A.dtype not in (np.float32, np.float64) or not A.flags.c_contiguous:
+        return _matmul(A, x, workers)
+    out = np.empty(A.shape[0], dtype=A.dtype)
+    x = np.ascontiguousarray(x, dtype=A.dtype)
+    # Below ~16 MB a hand-off to the threads costs more than it saves (measured).
+    parts = 1 if workers is None or A.nbytes < 2**24 else 2 * workers.n
+    blocks = list(_chunks(A.shape[0], 8 * A.shape[1], -(-A.shape[0] // parts)))
+    Workers.run(workers, lambda sl: loops.row_dots(A, x, out, sl.start, sl.stop), blocks)
+    return out
 
 
 def _matmul(A, B, workers, columns=False):
@@ -565,6 +658,17 @@ class _LowRankMetric:
             lambda a, b: a + b, [rows.apply_fisher(Y, workers) for rows in self.fisher_rows]
         )
         return total / self.n_total
+
+    def step(self, rows, i, sign, workers):
+        """Add (sign +1) or remove (−1) row ``i``'s Fisher: see :func:`_step_directions`."""
+        xp = self.xp
+        W = self.factor(rows, i, workers)
+        Ui = rows.project(rows.hat_matrix(W), slice(i, i + 1))[0, :, :]
+        # I ± G_i is SPD: eigenvalues >= 1 forward, in (0, 1] backward (M ⪰ λI + V_iV_iᵀ).
+        Wt = W @ _cholesky_inverse_factor(_eye(rows.K, Ui, xp) + sign * Ui, xp)
+        FW = self.fisher(Wt, workers)
+        Z = self.update(FW, Wt, sign, workers)
+        return Wt, Wt @ (0.5 * (Wt.mT @ FW)) - sign * Z
 
     def update(self, FW, W, sign, workers):
         Z = self.apply(FW)
@@ -896,16 +1000,9 @@ def _step_directions(metric, rows, i, sign, workers):
     which :meth:`_State.apply` updates every row. It needs row ``i`` only, so
     the Dask driver calls it with the pick's row alone and sends ``Yr`` out.
     """
-    xp = rows.xp
-    W = metric.factor(rows, i, workers)
-    Ui = rows.project(rows.hat_matrix(W), slice(i, i + 1))[0, :, :]
-    # I ± G_i is SPD: eigenvalues >= 1 forward, in (0, 1] backward (M ⪰ λI + V_iV_iᵀ).
-    Wt = W @ _cholesky_inverse_factor(_eye(rows.K, Ui, xp) + sign * Ui, xp)
-    FW = metric.fisher(Wt, workers)
-    Z = metric.update(FW, Wt, sign, workers)
-    # Ẽ = V_xᵀ(W̃Q̃/2 ∓ Z̃): one projection gives Ũ and Ẽ together.
-    Zhat = Wt @ (0.5 * (Wt.mT @ FW)) - sign * Z
-    return xp.concat([rows.hat_matrix(Wt), rows.hat_matrix(Zhat)], axis=1)
+    Wt, Zhat = metric.step(rows, i, sign, workers)
+    # Ẽ = V_xᵀẐ: one projection gives Ũ and Ẽ together.
+    return rows.xp.concat([rows.hat_matrix(Wt), rows.hat_matrix(Zhat)], axis=1)
 
 
 def _top_indices(x, k, xp):

@@ -1,4 +1,4 @@
-"""Compiled per-row loops of the BAIT kernel (numba), for numpy float32/float64 arrays.
+"""Loaders of the compiled (numba) loops, for numpy float32/float64 arrays.
 
 Each step of BAIT touches every candidate's two K×K matrices. In numpy that is
 a dozen passes over the pool's (n, 2K, K) state, and batched K×K products
@@ -14,26 +14,36 @@ gain (:func:`_half_bounds`) and solves only for the rows that could win.
 Only the order of some sums differs, so the results agree to round-off and
 the tests compare the two paths with the dense oracle.
 
+:func:`row_loops` are mat-vec loops (one dot product per row) for the
+memory-bound passes of BAIT's metric and of BADGE, where OpenBLAS's mat-vec
+on tall, 64-128-column matrices moves a third of the bytes per second.
+
 Set ``SKACTIVE_NUMBA=0`` in the environment to use the numpy twins instead
-(read at each BAIT query). Without numba installed they are used
-anyway.
+(read at each query). Without numba installed they are used anyway.
 """
 
 import functools
+import importlib
 import os
 
 
 def kernels():
-    """The compiled kernels (a module), or ``None`` without numba or when disabled."""
-    if os.environ.get("SKACTIVE_NUMBA", "1").strip().lower() in ("0", "false", "no", "off"):
-        return None
-    return _load()
+    """BAIT's compiled loops (a module), or ``None`` without numba or when disabled."""
+    return _load("_bait_loops") if _enabled() else None
+
+
+def row_loops():
+    """The compiled mat-vec loops (a module), or ``None`` without numba or when disabled."""
+    return _load("_row_loops") if _enabled() else None
+
+
+def _enabled():
+    return os.environ.get("SKACTIVE_NUMBA", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 @functools.cache
-def _load():
+def _load(name):
     try:
-        from . import _bait_loops
+        return importlib.import_module(f".{name}", __package__)
     except ImportError:  # numba is not installed
         return None
-    return _bait_loops

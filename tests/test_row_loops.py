@@ -1,0 +1,68 @@
+"""The compiled mat-vec loops against numpy, and BAIT's use of them."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from skactive.kernels import _compiled
+from skactive.kernels._bait import _matvec
+from skactive.kernels._parallel import Workers
+
+loops = _compiled.row_loops()
+pytestmark = pytest.mark.skipif(loops is None, reason="numba is not installed")
+
+finite = st.floats(-1e3, 1e3, allow_nan=False, width=64)
+
+
+@st.composite
+def matrices(draw):
+    n, d = draw(st.integers(1, 40)), draw(st.integers(1, 70))
+    dtype = draw(st.sampled_from([np.float64, np.float32]))
+    A = draw(arrays(np.float64, (n, d), elements=finite)).astype(dtype)
+    x = draw(arrays(np.float64, (d,), elements=finite)).astype(dtype)
+    return A, x
+
+
+def _close(got, A, x):
+    # Any order of summation: within (d + 2)ε of Σ|a_j x_j| per row.
+    exact = A.astype(np.float64) @ x.astype(np.float64)
+    bound = np.abs(A.astype(np.float64)) @ np.abs(x.astype(np.float64))
+    eps = np.finfo(A.dtype).eps
+    assert np.all(np.abs(got - exact) <= (A.shape[1] + 2) * eps * bound + 1e-300)
+
+
+@given(matrices(), st.data())
+def test_row_dots_is_a_mat_vec_of_the_rows_asked(pair, data):
+    A, x = pair
+    lo = data.draw(st.integers(0, A.shape[0]))
+    hi = data.draw(st.integers(lo, A.shape[0]))
+    out = np.full(A.shape[0], np.nan, dtype=A.dtype)
+    loops.row_dots(A, x, out, lo, hi)
+    _close(out[lo:hi], A[lo:hi], x)
+    assert np.isnan(out[:lo]).all() and np.isnan(out[hi:]).all()  # untouched
+
+
+@given(matrices(), st.data())
+def test_row_dots_at_reads_the_rows_picked(pair, data):
+    A, x = pair
+    rows = np.asarray(
+        data.draw(st.lists(st.integers(0, A.shape[0] - 1), max_size=30)), dtype=np.int64
+    )
+    out = np.empty(rows.shape[0], dtype=A.dtype)
+    loops.row_dots_at(A, rows, x, out)
+    _close(out, A[rows], x)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_matvec_is_the_same_on_any_number_of_threads(n_jobs):
+    # Large enough (> 16 MB) to be split over the threads.
+    A = np.random.RandomState(0).normal(size=(20_000, 128))
+    x = np.random.RandomState(1).normal(size=128)
+    with Workers(n_jobs) as workers:
+        got = _matvec(A, x, workers)
+    with Workers(1) as workers:
+        one = _matvec(A, x, workers)
+    np.testing.assert_array_equal(got, one)
+    _close(got, A, x)
