@@ -32,11 +32,17 @@ _CACHE_ENTRIES = 2**16
 _CACHE_MAX_ROWS = 4096
 
 
-def _chunks(n, row_bytes, max_rows):
-    """Row slices within ``working_memory``, at most ``max_rows`` long and of even size."""
+def _chunks(n, row_bytes, max_rows, even=False):
+    """Row slices within ``working_memory``, at most ``max_rows`` long and of even size.
+
+    ``even``: an even number of slices per working-memory block (when more
+    than one), so that two threads share them evenly (5 chunks split 3:2).
+    """
     for big in row_chunks(n, row_bytes):
         size = big.stop - big.start
-        step = -(-size // -(-size // max_rows))  # ceil(size / ceil(size / max_rows))
+        pieces = -(-size // max_rows)
+        pieces += even and pieces > 1 and pieces % 2
+        step = -(-size // pieces)
         for start in range(big.start, big.stop, step):
             yield slice(start, min(start + step, big.stop))
 
@@ -109,7 +115,8 @@ class _Rows:
 
         ``n`` lays out that many rows instead of these.
         """
-        return list(_chunks(self.n if n is None else n, 8 * 16 * self.K**2, self.cache_rows))
+        n = self.n if n is None else n
+        return list(_chunks(n, 8 * 16 * self.K**2, self.cache_rows, even=True))
 
     def quad_chunks(self, n=None):
         """Row slices of the initial ``G``, ``R`` (and, for softmax rows, of ``F``)."""
@@ -482,9 +489,11 @@ class _DenseMetric:
     thin ``M⁻¹FW`` and ``FW`` products it replaces) ran at a third of it.
     """
 
-    # Woodbury columns held before a fold (at least K): a GEMM of this inner
-    # dimension runs near peak, and the per-step thin products stay small.
-    fold_columns = 120
+    # Woodbury columns held before a fold (rounded down to whole steps, at
+    # least one); None: about 153,600 / Kd (120 at Kd = 1280, 240 at 640, the
+    # fastest measured), at most Kd / 2. A GEMM of that inner dimension runs
+    # near peak, and the per-step thin products stay small next to the pass.
+    fold_columns = None
 
     def __init__(self, Minv, F, xp):
         # M₀⁻¹ and F (None: the identity) until the start folds them into
@@ -525,7 +534,8 @@ class _DenseMetric:
         if self.DN is None:
             self._start(workers)
         if self.Q is None:
-            DN, width = self.DN, K * max(1, self.fold_columns // K)
+            width = self.fold_columns or min(self.D // 2, 153_600 // self.D)
+            DN, width = self.DN, K * max(1, width // K)
             self.Q = xp.empty((self.D, width), dtype=DN.dtype, **_device_kw(DN))
             self.P = xp.empty_like(self.Q)
             self.sig = xp.empty((width,), dtype=DN.dtype, **_device_kw(DN))
