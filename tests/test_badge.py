@@ -302,10 +302,12 @@ def test_screen_keeps_near_ties(seed, d):
     np.testing.assert_array_equal(dist.lower(d2.copy(), 1), np.minimum(d2, full))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("seed", range(3))
-def test_screen_changes_no_pick(seed):
+def test_screen_changes_no_pick(seed, dtype):
+    # float32 pools have the first bound only (they are their own float32 copy).
     P, H = _softmax_pool(3000, 10, 16, seed)
-    A = gradient_factor(P)
+    A, H = gradient_factor(P).astype(dtype), H.astype(dtype)
     plain = mock.patch.object(
         _kmeanspp._Distances,
         "lower_to_centre",

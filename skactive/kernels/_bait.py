@@ -160,12 +160,11 @@ class _Rows:
     def minv_factor(self, Minv, i, workers=None):
         """``M⁻¹ V_i`` (Kd × K) from the block structure, O((Kd)²).
 
-        A pass over all of ``M⁻¹`` per step (memory-bound), split over the
-        worker threads like the other pool-sized passes.
+        A pass over all of ``M⁻¹`` per step (memory-bound): :func:`_matvec`.
         """
         xp, D = self.xp, Minv.shape[0]
         flat = xp.reshape(Minv, (D * self.K, self.d))
-        hats = xp.reshape(_matmul(flat, self.H[i, :][:, None], workers), (D, self.K))
+        hats = xp.reshape(_matvec(flat, self.H[i, :], workers), (D, self.K))
         return _mm(hats, self.factor(i))
 
     def dense_factors(self, idx):
@@ -483,8 +482,8 @@ class _DenseMetric:
     with ``Q = [W̃_s]``, ``P = [Ẑ_s]``. A step then needs ``M⁻¹V_i`` and
     ``NV_i``: one memory-bound pass over ``D`` and ``N_D`` (their block
     structure against ``h_i``) and thin products with ``Q``, ``P``; ``F`` is
-    not read again after the start. Every ``fold`` columns the terms are
-    folded into ``D`` and ``N_D`` by GEMMs with that inner dimension, which
+    not read again after the start. Every ``fold_columns`` columns the terms
+    are folded into ``D`` and ``N_D`` by GEMMs with that inner dimension, which
     run near the machine's peak, where a rank-K update per step (and the
     thin ``M⁻¹FW`` and ``FW`` products it replaces) ran at a third of it.
     """

@@ -110,10 +110,10 @@ class _Distances:
             self.H = H
         self.g_sq = self.a_sq * h_sq
         self.tol_g = self.tol * self.g_sq
-        # The screen needs the plain factored form and a float64 pool; numpy
-        # only, as its data-dependent row sets would cost a device sync each.
+        # The screen needs the plain factored form; numpy only, as its
+        # data-dependent row sets would cost a device sync each.
         self.screen = None
-        if xp is np and not self.offset and H.dtype == np.float64 and H.shape[0]:
+        if xp is np and not self.offset and H.shape[0]:
             self.screen = _Screen(A, H, self.g_sq, h_sq, self.tol)
 
     def to(self, c):
@@ -198,7 +198,8 @@ class _Screen:
        ``‖g_x‖² + ‖g_c‖² − 2|⟨a_x, a_c⟩|‖h_x‖‖h_c‖``, with no pass over ``H``;
     2. for the rows left, from a float32 copy of ``H`` (half the bytes),
        whose dot products are within ``β‖h_x‖‖h_c‖`` of the exact ones for
-       any order of summation, ``β = 1.1(d + 3)u``, ``u = 2**-24``.
+       any order of summation, ``β = 1.1(d + 3)u``, ``u = 2**-24``; a
+       float64 pool only (a float32 pool goes from 1 to its exact rows).
 
     Each bound is lowered by its rounding (float64's ``(K + d)ε`` terms
     included) and by three times the float64 formula's own rounding bound
@@ -212,16 +213,18 @@ class _Screen:
     def __init__(self, A, H, g_sq, h_sq, tol):
         K, d = A.shape[1], H.shape[1]
         self.tol, self.eh = tol, _exponent(H, np)
-        self.H32 = np.empty(H.shape, dtype=np.float32)
-        for start in range(0, H.shape[0], 2048):  # no float64 temporary of H's size
-            sl = slice(start, start + 2048)
-            self.H32[sl, :] = pow2_scale(H[sl, :], self.eh)
+        self.H32 = None
+        if H.dtype == np.float64:
+            self.H32 = np.empty(H.shape, dtype=np.float32)
+            for start in range(0, H.shape[0], 2048):  # no float64 temporary of H's size
+                sl = slice(start, start + 2048)
+                self.H32[sl, :] = pow2_scale(H[sl, :], self.eh)
         self.unit = math.ldexp(-2.0, 2 * self.eh)  # −2 × the scale, squared
         self.beta = 1.1 * (d + 3) * 2.0**-24
         # Float64 rounding of ⟨a_x, a_c⟩ and the norms (relative), and a
         # subnormal term: at most 2**-147 per float32 product of entries in
         # [-1, 1], over d products, times |⟨a_x, a_c⟩| <= K max|A|², twice.
-        self.beta64 = 4.0 * (K + d + 6) * _EPS64
+        self.beta64 = 4.0 * (K + d + 6) * float(np.finfo(H.dtype).eps)
         self.abs_err = math.ldexp(8.0 * K * d * (abs_max(A, np) ** 2 + 1.0), 2 * self.eh - 147)
         self.h_root, self.g_root = np.sqrt(h_sq), np.sqrt(g_sq)
         self.g_safe = (1.0 - 3.0 * tol) * g_sq - self.abs_err
@@ -235,7 +238,7 @@ class _Screen:
         low -= (2.0 * self.beta64 * g_root_c) * self.g_root
         low += base
         rows = np.flatnonzero(low <= d2)
-        if rows.shape[0] == 0:
+        if rows.shape[0] == 0 or self.H32 is None:
             return rows
         # Gather the float32 rows only for a minority; else one pass over all.
         H32 = self.H32 if 2 * rows.shape[0] > self.H32.shape[0] else self._gather(rows)
