@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from skactive.kernels import _compiled
-from skactive.kernels._bait import _matvec
+from skactive.kernels._bait import _matvec, _pair_products
 from skactive.kernels._parallel import Workers
 
 loops = _compiled.row_loops()
@@ -66,3 +66,15 @@ def test_matvec_is_the_same_on_any_number_of_threads(n_jobs):
         one = _matvec(A, x, workers)
     np.testing.assert_array_equal(got, one)
     _close(got, A, x)
+
+
+@given(matrices())
+def test_pair_products_are_the_numpy_ones(pair):
+    # Both the loops (into a buffer) and numpy: h_j h_k for j <= k, rows last.
+    H, _ = pair
+    d = H.shape[1]
+    want = np.stack([H[:, j] * H[:, k] for j, k in zip(*np.triu_indices(d), strict=True)])
+    np.testing.assert_array_equal(_pair_products(H, np), want)
+    out = np.full((d * (d + 1) // 2, H.shape[0]), np.nan, dtype=H.dtype)
+    assert _pair_products(H, np, out) is out
+    np.testing.assert_array_equal(out, want)

@@ -101,6 +101,22 @@ class _Rows:
     def __init__(self, H, scale, xp):
         self.H, self.scale, self.xp = H, scale, xp
         self.n, self.d = H.shape
+        self._scratch = threading.local()
+
+    def pair_rows(self, sl):
+        """:func:`_pair_products` of the rows in ``sl``, in a per-thread buffer (numpy).
+
+        A fresh (d²/2 × m) array per chunk (34 MB at d = 128) cost more in
+        page faults than the products themselves.
+        """
+        H = self.H[sl, :]
+        if self.xp is not np:
+            return _pair_products(H, self.xp)
+        shape = (self.d * (self.d + 1) // 2, H.shape[0])
+        buf = getattr(self._scratch, "pairs", None)
+        if buf is None or buf.size < shape[0] * shape[1] or buf.dtype != H.dtype:
+            buf = self._scratch.pairs = np.empty(shape[0] * shape[1], dtype=H.dtype)
+        return _pair_products(H, np, buf[: shape[0] * shape[1]].reshape(shape))
 
     @property
     def cache_rows(self):
@@ -299,7 +315,7 @@ class _SoftmaxRows(_Rows):
         """
         _, (ia_, ib_, _) = self.pairs
         # Wide form (K²/2 × m)(m × d²/2): 1.2x faster in OpenBLAS than the tall one.
-        pairs = _pair_products(self.H[sl, :], self.xp)
+        pairs = self.pair_rows(sl)
         return (self.weights(sl, ia_, ib_).mT @ pairs.mT).mT
 
     def fisher_unpack(self, T):
@@ -325,7 +341,7 @@ class _SoftmaxRows(_Rows):
         xp, K = self.xp, self.K
         (ia, *_), (_, _, unpack) = self.pairs
         # Wide form, rows last: 1.5x faster in OpenBLAS than (m × d²/2)(d²/2 × ·).
-        quads = (packed.mT @ _pair_products(self.H[sl, :], xp)).mT
+        quads = (packed.mT @ self.pair_rows(sl)).mT
         shape = (quads.shape[0], K, K)
         blocks = range(0, quads.shape[1], ia.size)
         return [
@@ -380,15 +396,21 @@ class _LinearRows(_Rows):
         return [self.xp.reshape(self.xp.sum((Hs @ A) * Hs, axis=1), (m, 1, 1)) for A in mats]
 
 
-def _pair_products(H, xp):
+def _pair_products(H, xp, out=None):
     """Products ``h_j h_k`` for ``j <= k`` (``np.triu_indices`` order), transposed: (d(d+1)/2, m).
 
     Built in contiguous row blocks of the transposed buffer (a gather, or
-    column blocks, would pass over it several times).
+    column blocks, would pass over it several times); into ``out`` when
+    given, by the compiled loops where they run.
     """
     m, d = H.shape
     Ht = H.mT
-    out = xp.empty((d * (d + 1) // 2, m), dtype=H.dtype, **_device_kw(H))
+    loops = _compiled.row_loops() if out is not None and xp is np else None
+    if loops is not None and H.dtype in (np.float32, np.float64):
+        loops.pair_products(np.ascontiguousarray(Ht), out)
+        return out
+    if out is None:
+        out = xp.empty((d * (d + 1) // 2, m), dtype=H.dtype, **_device_kw(H))
     start = 0
     for j in range(d):
         out[start : start + d - j, :] = Ht[j : j + 1, :] * Ht[j:, :]

@@ -1,4 +1,4 @@
-"""numba mat-vec loops over the rows of a matrix (see :func:`._compiled.row_loops`).
+"""numba loops over the rows of a matrix (see :func:`._compiled.row_loops`).
 
 ``A @ x`` for a tall matrix of 64-128 columns ran at 8-9 GB/s in OpenBLAS's
 mat-vec on this project's 2-core machine, against 27-31 GB/s for one dot
@@ -35,3 +35,15 @@ def row_dots_at(A, rows, x, out):
         for j in range(d):
             acc += A[r, j] * x[j]
         out[k] = acc
+
+
+@_jit
+def pair_products(Ht, out):
+    """``out[p] = Ht[j] * Ht[k]`` for the pairs ``p = (j <= k)`` in ``np.triu_indices`` order."""
+    d, m = Ht.shape
+    p = 0
+    for j in range(d):
+        for k in range(j, d):
+            for r in range(m):
+                out[p, r] = Ht[j, r] * Ht[k, r]
+            p += 1
