@@ -41,9 +41,10 @@ class BADGE(BaseQueryStrategy):
         ``"cuda:<i>"``. Arithmetic is float64 everywhere.
     n_jobs : int or None, default=None
         BLAS threads for the numpy kernel. ``None`` decides per query: each
-        pick reads the pool once in a memory-bound pass, which ran 1.6-1.8x
-        faster on two threads on an idle 2-core machine but 1.1-1.4x slower
-        when another process kept a core busy (``benchmarks/README.md``). So
+        pick reads (what its bounds leave of) the pool in a memory-bound pass,
+        which ran 1.15x faster on two threads on an idle 2-core machine but
+        2.4x slower when another process kept a core busy
+        (``benchmarks/README.md``, n=50,000). So
         a large query (over 2e8 multiply-adds) first samples the CPUs for
         50 ms (Linux ``/proc/stat``) and uses as many threads as it finds
         idle; smaller queries, and systems without ``/proc/stat``, use one.
