@@ -44,17 +44,6 @@ def test_row_dots_is_a_mat_vec_of_the_rows_asked(pair, data):
     assert np.isnan(out[:lo]).all() and np.isnan(out[hi:]).all()  # untouched
 
 
-@given(matrices(), st.data())
-def test_row_dots_at_reads_the_rows_picked(pair, data):
-    A, x = pair
-    rows = np.asarray(
-        data.draw(st.lists(st.integers(0, A.shape[0] - 1), max_size=30)), dtype=np.int64
-    )
-    out = np.empty(rows.shape[0], dtype=A.dtype)
-    loops.row_dots_at(A, rows, x, out)
-    _close(out, A[rows], x)
-
-
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_matvec_is_the_same_on_any_number_of_threads(n_jobs):
     # Large enough (> 16 MB) to be split over the threads.

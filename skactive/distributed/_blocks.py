@@ -176,8 +176,10 @@ class BADGEBlock:
 
     def update(self, centre, pick):
         """Lower D² by the new centre's distances; return this partition's ΣD²."""
-        d2 = self.dist.to_centre(*centre)
-        self.d2 = d2 if self.d2 is None else np.minimum(self.d2, d2)
+        if self.d2 is None:
+            self.d2 = self.dist.to_centre(*centre)
+        else:
+            self.d2 = self.dist.lower_to_centre(self.d2, *centre)
         i = pick - self.offset
         if 0 <= i < self.d2.shape[0]:
             self.d2[i] = 0.0

@@ -177,10 +177,11 @@ class _Rows:
         """``M⁻¹ V_i`` (Kd × K) from the block structure, O((Kd)²).
 
         A pass over all of ``M⁻¹`` per step (memory-bound): :func:`_matvec`.
+        ``Minv`` may be a stack (…, Kd, Kd) of such matrices, read in one pass.
         """
-        xp, D = self.xp, Minv.shape[0]
-        flat = xp.reshape(Minv, (D * self.K, self.d))
-        hats = xp.reshape(_matvec(flat, self.H[i, :], workers), (D, self.K))
+        xp = self.xp
+        flat = xp.reshape(Minv, (-1, self.d))  # row (…, r, a): block a of row r
+        hats = xp.reshape(_matvec(flat, self.H[i, :], workers), (*Minv.shape[:-1], self.K))
         return _mm(hats, self.factor(i))
 
     def dense_factors(self, idx):
@@ -556,16 +557,14 @@ class _DenseMetric:
             self._start(workers)
         if self.Q is None:
             width = self.fold_columns or min(self.D // 2, 153_600 // self.D)
-            DN, width = self.DN, K * max(1, width // K)
-            self.Q = xp.empty((self.D, width), dtype=DN.dtype, **_device_kw(DN))
+            width = K * max(1, width // K)
+            self.Q = xp.empty((self.D, width), dtype=self.DN.dtype, **_device_kw(self.DN))
             self.P = xp.empty_like(self.Q)
-            self.sig = xp.empty((width,), dtype=DN.dtype, **_device_kw(DN))
+            self.sig = xp.empty((width,), dtype=self.DN.dtype, **_device_kw(self.DN))
         if self.m + K > self.Q.shape[1]:
             self.fold(workers)
         L = rows.factor(i)
-        flat = xp.reshape(self.DN, (-1, rows.d))  # row (t, r, a): block a of row r of D / N_D
-        hats = _matvec(flat, rows.H[i, :], workers)
-        W, NV = _mm(xp.reshape(hats, (2, self.D, K)), L)  # D V_i, N_D V_i
+        W, NV = rows.minv_factor(self.DN, i, workers)  # D V_i, N_D V_i
         m = self.m
         if m:
             Q, P, sig = self.Q[:, :m], self.P[:, :m], self.sig[:m]
@@ -694,7 +693,7 @@ class _LowRankMetric:
         """Add (sign +1) or remove (−1) row ``i``'s Fisher: see :func:`_step_directions`."""
         xp = self.xp
         W = self.factor(rows, i, workers)
-        Ui = rows.project(rows.hat_matrix(W), slice(i, i + 1))[0, :, :]
+        Ui = _factor_t(rows, i, rows.factor(i), W)
         # I ± G_i is SPD: eigenvalues >= 1 forward, in (0, 1] backward (M ⪰ λI + V_iV_iᵀ).
         Wt = W @ _cholesky_inverse_factor(_eye(rows.K, Ui, xp) + sign * Ui, xp)
         FW = self.fisher(Wt, workers)

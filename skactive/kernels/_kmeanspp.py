@@ -166,11 +166,9 @@ class _Distances:
         """
         xp = self.xp
         aa = self.A @ a_c
-        if self.screen is None:
-            return xp.minimum(d2, self._exact(slice(None), aa, h_c, g_c, a_c, a_sq_c, s_c))
-        rows = self.screen.candidates(d2, aa, h_c, g_c)
-        if 8 * rows.shape[0] > d2.shape[0]:
-            # Early picks rule out few rows; then one pass beats a gather of H.
+        rows = None if self.screen is None else self.screen.candidates(d2, aa, h_c, g_c)
+        # Early picks rule out few rows; then one pass beats a gather of H.
+        if rows is None or 8 * rows.shape[0] > d2.shape[0]:
             return xp.minimum(d2, self._exact(slice(None), aa, h_c, g_c, a_c, a_sq_c, s_c))
         new = self._exact(rows, aa[rows], h_c, g_c, a_c, a_sq_c, s_c)
         d2[rows] = xp.minimum(d2[rows], new)

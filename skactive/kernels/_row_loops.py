@@ -1,7 +1,7 @@
 """numba loops over the rows of a matrix (see :func:`._compiled.row_loops`).
 
 ``A @ x`` for a tall matrix of 64-128 columns ran at 8-9 GB/s in OpenBLAS's
-mat-vec on this project's 2-core machine, against 27-31 GB/s for one dot
+mat-vec on this project's 2-core machine, against 24-27 GB/s for one dot
 product per row here (the same bytes, n = 25,600-50,000, d = 128): BAIT's
 per-step pass over ``M⁻¹`` and ``N`` and BADGE's pass over ``H`` are such
 products. Each row's sum is vectorised (reassociated), so it may differ from
@@ -23,18 +23,6 @@ def row_dots(A, x, out, lo, hi):
         for j in range(d):
             acc += A[r, j] * x[j]
         out[r] = acc
-
-
-@_jit
-def row_dots_at(A, rows, x, out):
-    """``out[k] = A[rows[k], :] · x``: the rows picked, without gathering them."""
-    d = A.shape[1]
-    for k in range(rows.shape[0]):
-        r = rows[k]
-        acc = 0.0
-        for j in range(d):
-            acc += A[r, j] * x[j]
-        out[k] = acc
 
 
 @_jit
