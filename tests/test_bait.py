@@ -24,6 +24,8 @@ from skactive.kernels._bait import (
     _SoftmaxRows,
     _state_trace_solve,
     bait_select,
+    compute_probabilities,
+    sums_to_one,
 )
 from skactive.strategies._bait import BAIT
 from skactive.utils._validation import InvalidParameterError
@@ -283,16 +285,19 @@ def test_folding_the_dense_metric_changes_no_pick(task, fold_columns, data):
     seed=st.integers(0, 2**31 - 1),
     fold_columns=st.sampled_from([1, 5, 120]),
     identity=st.booleans(),
+    reduced=st.booleans(),
 )
-def test_dense_metric_tracks_minv_and_n(K, d, seed, fold_columns, identity):
+def test_dense_metric_tracks_minv_and_n(K, d, seed, fold_columns, identity, reduced):
     # After adding rows and removing some of them again, the metric's M⁻¹ and
-    # N = M⁻¹FM⁻¹ (folded or with terms pending) are the dense ones.
+    # N = M⁻¹FM⁻¹ (folded or with terms pending) are the dense ones, whether
+    # a step adds K Woodbury columns or K − 1 (reduced).
     rng = np.random.RandomState(seed)
     H = rng.normal(size=(12, d))
     if K == 1:
         rows = _LinearRows(H, 0.7, np)
     else:
-        rows = _SoftmaxRows(H, softmax(2.0 * rng.normal(size=(12, K)), axis=1), 0.7, np)
+        P = softmax(2.0 * rng.normal(size=(12, K)), axis=1)
+        rows = _SoftmaxRows(H, P, 0.7, np, reduced=reduced)
     D = K * d
     A = rng.normal(size=(D, D))
     M = np.eye(D) + A @ A.T / D
@@ -311,6 +316,70 @@ def test_dense_metric_tracks_minv_and_n(K, d, seed, fold_columns, identity):
     metric.fold(None)
     np.testing.assert_allclose(metric.DN[0], Minv, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(metric.DN[1], N, rtol=1e-8, atol=1e-10 * np.abs(N).max())
+
+
+@given(K=st.integers(2, 6), seed=st.integers(0, 2**31 - 1), temp=st.sampled_from([0.1, 2.0, 30.0]))
+def test_step_basis_spans_the_factor(K, seed, temp):
+    # With Σp = 1, L_i Q (K − 1 columns) has the Fisher factor's outer product.
+    rng = np.random.RandomState(seed)
+    P = softmax(temp * rng.normal(size=(3, K)), axis=1)
+    rows = _SoftmaxRows(rng.normal(size=(3, 2)), P, 0.7, np, reduced=True)
+    Q, L = rows.step_basis(1), rows.factor(1)
+    np.testing.assert_allclose(Q.T @ Q, np.eye(K - 1), atol=1e-14)
+    np.testing.assert_allclose(Q.T @ np.sqrt(P[1]), 0.0, atol=1e-14)
+    Lq = rows.step_factor(1)
+    np.testing.assert_allclose(Lq @ Lq.T, L @ L.T, atol=1e-14)
+    assert _SoftmaxRows(rows.H, P, 0.7, np).step_basis(1) is None
+
+
+@given(data=st.data())
+def test_reduced_steps_change_no_pick(data):
+    pb = data.draw(problems("classification"))
+    assert sums_to_one(pb["P"], np)
+    want = oracle(pb)[0]
+    assert fast(pb, reduced=False) == fast(pb, reduced=True) == want
+    assert fast(pb, reduced=True, low_rank=True) == want
+
+
+@given(data=st.data())
+def test_unnormalised_probabilities_keep_all_k_columns(data):
+    # Rows of P that do not sum to one: the Fisher factor has rank K, and the
+    # kernel must keep every column to match the oracle.
+    pb = data.draw(problems("classification"))
+    rng = np.random.RandomState(data.draw(st.integers(0, 2**31 - 1)))
+    pb["P"] = pb["P"] * rng.uniform(0.3, 1.0, size=(len(pb["P"]), 1))
+    assert not sums_to_one(pb["P"], np)
+    assert fast(pb) == oracle(pb)[0]
+
+
+def test_reduced_steps_would_be_wrong_for_unnormalised_probabilities():
+    # What sums_to_one guards against: with Σp ≠ 1, K − 1 columns miss part of
+    # V_iV_iᵀ, and the metric drifts from the dense M⁻¹.
+    rng = np.random.RandomState(0)
+    P = 0.6 * softmax(rng.normal(size=(4, 3)), axis=1)
+    for reduced, close in [(False, True), (True, False)]:
+        rows = _SoftmaxRows(rng.normal(size=(4, 2)), P, 1.0, np, reduced=reduced)
+        metric = _DenseMetric(np.eye(6), None, np)
+        metric.step(rows, 2, 1.0, None)
+        metric.fold(None)
+        V = rows.dense_factors([2])
+        assert np.allclose(metric.DN[0], np.linalg.inv(np.eye(6) + V @ V.T)) == close
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compute_probabilities_renormalises_only_rounded_rows(dtype):
+    rng = np.random.RandomState(0)
+    P = softmax(rng.normal(size=(50, 7)), axis=1).astype(dtype)
+    out = compute_probabilities(P, "float64", np)
+    assert out.dtype == np.float64 and sums_to_one(out, np)
+    np.testing.assert_allclose(out, P, rtol=1e-6)
+    if dtype == np.float64:  # no cast: the caller's values, untouched
+        np.testing.assert_array_equal(out, P)
+    else:
+        assert not sums_to_one(P.astype(np.float64), np)
+    # Probabilities that do not sum to one are cast as they are.
+    np.testing.assert_array_equal(compute_probabilities(0.5 * P, "float64", np), 0.5 * P)
+    assert compute_probabilities(None, "float64", np) is None
 
 
 @pytest.mark.parametrize("task", ["classification", "regression"])

@@ -23,13 +23,19 @@ def numpy_path():
     return mock.patch.dict(os.environ, {"SKACTIVE_NUMBA": "0"})
 
 
-def dense_update(Y, P, w, S):
-    """``S + [Ũ;Ẽ]Ũᵀ`` row by row, with ``Ũ, Ẽ = diag(w)(I − 1pᵀ)Ŷ`` as explicit K×K products."""
+def dense_update(Y, P, w, S, k):
+    """``S + [Ũ;Ẽ]Ũᵀ`` row by row, with ``Ũ, Ẽ = diag(w)(I − 1pᵀ)Ŷ`` as explicit K×k products.
+
+    ``Y`` holds ``Ka`` class blocks of ``k`` columns; with ``Ka = K − 1`` the
+    last block is zero (the reduced steps of rows whose probabilities sum to one).
+    """
     K, m = P.shape
+    Ka = Y.shape[0] // (2 * k)
     out = S.copy()
     for x in range(m):
         L_t = np.diag(w[:, x]) @ (np.eye(K) - np.outer(np.ones(K), P[:, x]))
-        Yx = Y[:, x].reshape(2, K, K)
+        Yx = np.zeros((2, K, k))
+        Yx[:, :Ka, :] = Y[:, x].reshape(2, Ka, k)
         U, E = L_t @ Yx[0], L_t @ Yx[1]
         out[:, :, x] += np.concatenate([U @ U.T, E @ U.T])
     return out
@@ -82,17 +88,18 @@ def test_solve_rows_matches_dense_solve(case, sign):
 
 @needs_loops
 @settings(max_examples=50)
-@given(case=row_ranges(), score=st.booleans())
-def test_update_rows_matches_dense_products(case, score):
+@given(case=row_ranges(), score=st.booleans(), reduced=st.booleans())
+def test_update_rows_matches_dense_products(case, score, reduced):
     K, n, lo, hi, rng = case
     S = random_state(rng, K, n, 1.0)
     P = np.ascontiguousarray(softmax(rng.normal(size=(n, K)) * 3, axis=1).T)
     w = 0.7 * np.sqrt(P)
-    Y = rng.normal(size=(2 * K * K, hi - lo)) * 0.1
+    k = K - 1 if reduced else K
+    Y = rng.normal(size=(2 * k * k if reduced else 2 * K * K, hi - lo)) * 0.1
     want = S.copy()
-    want[:, :, lo:hi] = dense_update(Y, P[:, lo:hi], w[:, lo:hi], S[:, :, lo:hi])
+    want[:, :, lo:hi] = dense_update(Y, P[:, lo:hi], w[:, lo:hi], S[:, :, lo:hi], k)
     gains = np.full(n, -7.0)
-    loops.update_rows(Y, P, w, S, lo, hi, gains, score)
+    loops.update_rows(Y, P, w, S, lo, hi, gains, score, k)
     # The solves read only the upper triangle of G: that is what must be current.
     upper = np.triu(np.ones((K, K), dtype=bool))
     np.testing.assert_allclose(S[:K][upper], want[:K][upper], rtol=1e-12, atol=1e-12)

@@ -35,6 +35,8 @@ from ..kernels._bait import (
     _State,
     _step_directions,
     _use_low_rank,
+    compute_probabilities,
+    sums_to_one,
 )
 from ..kernels._common import abs_max, pow2_exponent_of, pow2_scale
 from ..kernels._parallel import Progress, Workers, compute_dtype, effective_n_jobs
@@ -42,8 +44,8 @@ from ._blocks import _NUMPY
 from ._dask import _check_rows, _first_max, _Shards
 
 
-def _rows(H, P, scale):
-    return _LinearRows(H, scale, np) if P is None else _SoftmaxRows(H, P, scale, np)
+def _rows(H, P, scale, reduced=False):
+    return _LinearRows(H, scale, np) if P is None else _SoftmaxRows(H, P, scale, np, reduced)
 
 
 def _overlapping(chunks, stops, lo, hi):
@@ -101,7 +103,7 @@ class BAITBlock:
         pieces = [*before, part, *after]
         self.H = compute_dtype(np.concatenate([p.H for p in pieces]), dtype, np)
         P = None if regression else np.concatenate([p.P for p in pieces])
-        self.P = compute_dtype(P, dtype, np)
+        self.P = compute_probabilities(P, dtype, np)
         self.lo, self.layout, self.own = lo, layout, (offset, offset + part.n)
         # The neighbours' rows are here for the chunk layout only: never candidates.
         self.taken = np.ones(hi - lo, dtype=bool)
@@ -110,9 +112,12 @@ class BAITBlock:
     def top(self):
         return abs_max(self.H, np)
 
-    def scale(self, e, scale):
+    def sums_to_one(self):
+        return self.P is None or sums_to_one(self.P, np)
+
+    def scale(self, e, scale, reduced):
         """Rescale ``H`` by ``2**-e``; the kernel's rows, with the pool's chunks over them."""
-        self.rows = _rows(pow2_scale(self.H, e), self.P, scale)
+        self.rows = _rows(pow2_scale(self.H, e), self.P, scale, reduced)
         del self.H, self.P
         layout = self.layout
         self.rows.chunks = lambda n=None: layout["chunks"]
@@ -193,7 +198,8 @@ def _dense_only(K, d, capacity):
 def select_bait(cluster, strategy, batch_size):
     """BAIT picks for a Dask pool: those of ``_bait_select`` on the same rows."""
     dtype = strategy.dtype
-    H_lab, P_lab = (compute_dtype(a, dtype, np) for a in strategy._labeled(_NUMPY))
+    H_lab, P_lab = strategy._labeled(_NUMPY)
+    H_lab, P_lab = compute_dtype(H_lab, dtype, np), compute_probabilities(P_lab, dtype, np)
     regression = P_lab is None
     K, d = (1 if regression else P_lab.shape[1]), H_lab.shape[1]
     probe = _rows(np.zeros((1, d)), None if regression else np.full((1, K), 1.0 / K), 1.0)
@@ -210,7 +216,9 @@ def select_bait(cluster, strategy, batch_size):
     _, H_lab, lam = _rescale(np.full((1, 1), top), H_lab, float(strategy.lam), np)
     n_lab = H_lab.shape[0]
     scale = math.sqrt(batch_size / (n_lab + batch_size))
-    shards.call_all("scale", e, scale)
+    # The kernel's rank K − 1 steps if every pool row sums to one (see sums_to_one).
+    reduced = not regression and all(shards.call_all("sums_to_one", changes_state=False))
+    shards.call_all("scale", e, scale, reduced)
     lab = _rows(H_lab, P_lab, 1.0) if n_lab else None
     n_steps = min(strategy.oversample * batch_size, n)
     _dense_only(K, d, _low_rank_capacity(K, n_lab, n_steps, batch_size))
@@ -225,22 +233,27 @@ def select_bait(cluster, strategy, batch_size):
             picks.append(_finite_pick(row, gain))
             hs.append(h)
             ps.append(p)
-            one = _rows(h[None, :], None if regression else p[None, :], scale)
+            one = _rows(h[None, :], None if regression else p[None, :], scale, reduced)
             Yr = _step_directions(metric, one, 0, 1.0, workers)
             best = shards.call_all("apply", Yr, row, step + 1 < n_steps)
             progress.update()
-        kept = _prune(shards, metric, picks, hs, ps, scale, batch_size, workers, progress)
+        kept = _prune(shards, metric, picks, (hs, ps, reduced), scale, batch_size, workers,
+                      progress)  # fmt: skip
     progress.close()
     return kept
 
 
-def _prune(shards, metric, picks, hs, ps, scale, n_keep, workers, progress):
-    """The backward pass on the client: the picks' rows, ``G`` and ``R`` are all it needs."""
+def _prune(shards, metric, picks, rows, scale, n_keep, workers, progress):
+    """The backward pass on the client: the picks' rows, ``G`` and ``R`` are all it needs.
+
+    ``rows``: the picks' ``h`` and ``p`` (lists), and whether their steps are reduced.
+    """
+    hs, ps, reduced = rows
     found = {}
     for part in shards.call_all("gather", picks, changes_state=False):
         found.update(part)
     S = np.stack([found[p] for p in picks])
     P = None if ps[0] is None else np.stack(ps)
-    state = _State(_rows(np.stack(hs), P, scale), metric, 1.0, workers, S)
+    state = _State(_rows(np.stack(hs), P, scale, reduced), metric, 1.0, workers, S)
     kept = _backward(state, list(range(len(picks))), n_keep, progress)
     return [picks[j] for j in kept]

@@ -23,7 +23,7 @@ from ..exceptions import NumericalRangeError
 from ..utils._validation import DEVICE, Interval, StrOptions, validate_params
 from . import _compiled
 from ._common import _device_kw, check_n_select, pow2_exponent, pow2_scale, prepare, row_chunks
-from ._parallel import Progress, Workers
+from ._parallel import Progress, Workers, compute_dtype
 
 # Rows per chunk of the per-step passes: a chunk's K×K state, its slice of H
 # and the temporaries stay in cache (measured fastest at about 2**16 entries
@@ -97,6 +97,10 @@ class _Rows:
     :meth:`fisher_unpack`, :meth:`quad_prepare`, :meth:`hat_quad` and
     :meth:`class_weights` (the entries of ``S_x = L_x L_xᵀ``).
     """
+
+    # Whether a step's update uses K − 1 class blocks and Woodbury columns
+    # (softmax rows whose probabilities sum to one: see _SoftmaxRows).
+    reduced = False
 
     def __init__(self, H, scale, xp):
         self.H, self.scale, self.xp = H, scale, xp
@@ -173,16 +177,53 @@ class _Rows:
         """``scale² L_xᵀ Â_x L_x`` for symmetric ``Â_x``: the K×K form of a Kd×Kd matrix."""
         return self.left(self.left(A_hat, sl).mT, sl)
 
-    def minv_factor(self, Minv, i, workers=None):
+    def minv_factor(self, Minv, i, workers=None, L=None):
         """``M⁻¹ V_i`` (Kd × K) from the block structure, O((Kd)²).
 
         A pass over all of ``M⁻¹`` per step (memory-bound): :func:`_matvec`.
         ``Minv`` may be a stack (…, Kd, Kd) of such matrices, read in one pass.
+        ``L`` replaces the factor ``L_i`` (e.g. by :meth:`step_factor`).
         """
         xp = self.xp
         flat = xp.reshape(Minv, (-1, self.d))  # row (…, r, a): block a of row r
         hats = xp.reshape(_matvec(flat, self.H[i, :], workers), (*Minv.shape[:-1], self.K))
-        return _mm(hats, self.factor(i))
+        return _mm(hats, self.factor(i) if L is None else L)
+
+    def step_basis(self, i):
+        """An orthonormal K × k basis of the columns of ``L_i`` a step needs; ``None``: all K."""
+        return None
+
+    def step_factor(self, i):
+        """``L_i`` times :meth:`step_basis`: a step's factor, ``V_iV_iᵀ = (L ⊗ h_i)(L ⊗ h_i)ᵀ``."""
+        L, basis = self.factor(i), self.step_basis(i)
+        return L if basis is None else L @ basis
+
+    @property
+    def blocks(self):
+        """Class blocks of a step's GEMM (:meth:`step_matrix`): K, or K − 1 when reduced."""
+        return self.K - 1 if self.reduced else self.K
+
+    def step_matrix(self, Y):
+        """:meth:`hat_matrix` of a step's ``Y`` (Kd × k), less its last class block if reduced.
+
+        ``L_xᵀ`` maps a shift common to all class blocks to zero when ``Σp_x = 1``
+        (``L_xᵀ1 = (1 − Σp_x)√p_x``), so subtracting the last block from the
+        others changes no ``Ũ``, and the update's GEMM needs K − 1 blocks.
+        """
+        xp, K, d, k = self.xp, self.K, self.d, Y.shape[1]
+        Yb = xp.reshape(Y, (K, d, k))
+        if self.reduced:
+            Yb = Yb[: K - 1, :, :] - Yb[K - 1 :, :, :]
+        return xp.reshape(xp.permute_dims(Yb, (1, 0, 2)), (d, self.blocks * k))
+
+    def left_step(self, Y_hat, sl):
+        """:meth:`left` of a step's (m, 2, blocks, k) projections: (m, 2, K, k)."""
+        if self.reduced:
+            xp = self.xp
+            zero = xp.zeros((*Y_hat.shape[:2], 1, Y_hat.shape[3]), dtype=Y_hat.dtype,
+                            **_device_kw(Y_hat))  # fmt: skip
+            Y_hat = xp.concat([Y_hat, zero], axis=2)
+        return self.left(Y_hat, sl)
 
     def dense_factors(self, idx):
         """``[V_i for i in idx]`` as one Kd × (K·len(idx)) matrix (the low-rank path)."""
@@ -234,8 +275,12 @@ class _SoftmaxRows(_Rows):
     the cross-entropy loss in the last layer's weights.
     """
 
-    def __init__(self, H, P, scale, xp):
+    def __init__(self, H, P, scale, xp, reduced=False):
         super().__init__(H, scale, xp)
+        # With Σp = 1 on every row (the caller checks: sums_to_one), each V_x
+        # has rank K − 1, as L_x√p_x = (1 − Σp_x)p_x = 0: a step needs K − 1
+        # Woodbury columns and class blocks (step_basis, step_matrix).
+        self.reduced = bool(reduced) and P.shape[1] > 1
         # A probability is >= 0; clip round-off (-0.0, -1e-17) before the root.
         self.P = xp.clip(P, 0.0, None)
         self.sqrt_p = xp.sqrt(self.P)
@@ -250,7 +295,7 @@ class _SoftmaxRows(_Rows):
         xp = self.xp
         idx = _index(rows, xp, self.H)
         H, P = xp.take(self.H, idx, axis=0), xp.take(self.P, idx, axis=0)
-        return _SoftmaxRows(H, P, self.scale, xp)
+        return _SoftmaxRows(H, P, self.scale, xp, self.reduced)
 
     @functools.cached_property
     def rows_last(self):
@@ -278,6 +323,21 @@ class _SoftmaxRows(_Rows):
     def factor(self, i):
         p, sqrt_p = self.P[i, :], self.sqrt_p[i, :]
         return self.scale * (_eye(self.K, p, self.xp) - p[:, None]) * sqrt_p[None, :]
+
+    def step_basis(self, i):
+        """The first K − 1 columns of the Householder reflection taking ``e_K`` to ``−√p_i``.
+
+        They span ``√p_i``'s complement, where ``L_i`` has all its range when
+        ``Σp_i = 1``: ``V_iV_iᵀ = (L_iQ ⊗ h_i)(L_iQ ⊗ h_i)ᵀ``. ``v = √p + e_K``
+        has ``vᵀv >= 2``: no cancellation.
+        """
+        if not self.reduced:
+            return None
+        xp, K = self.xp, self.K
+        eye = _eye(K, self.sqrt_p, xp)
+        v = self.sqrt_p[i, :] + eye[K - 1, :]
+        reflect = eye - (2.0 / xp.sum(v * v)) * (v[:, None] * v[None, :])
+        return reflect[:, : K - 1]
 
     def weights(self, sl, ia, ib):
         """Entries ``(a, b)``, ``a <= b``, of ``S_x = L_x L_xᵀ`` for the rows in ``sl``."""
@@ -555,16 +615,17 @@ class _DenseMetric:
         xp, K = self.xp, rows.K
         if self.DN is None:
             self._start(workers)
+        L = rows.step_factor(i)
+        k = L.shape[1]  # K, or K − 1 (see _SoftmaxRows.step_basis)
         if self.Q is None:
             width = self.fold_columns or min(self.D // 2, 153_600 // self.D)
-            width = K * max(1, width // K)
+            width = max(k, K * max(1, width // K))
             self.Q = xp.empty((self.D, width), dtype=self.DN.dtype, **_device_kw(self.DN))
             self.P = xp.empty_like(self.Q)
             self.sig = xp.empty((width,), dtype=self.DN.dtype, **_device_kw(self.DN))
-        if self.m + K > self.Q.shape[1]:
+        if self.m + k > self.Q.shape[1]:
             self.fold(workers)
-        L = rows.factor(i)
-        W, NV = rows.minv_factor(self.DN, i, workers)  # D V_i, N_D V_i
+        W, NV = rows.minv_factor(self.DN, i, workers, L)  # D V_i, N_D V_i
         m = self.m
         if m:
             Q, P, sig = self.Q[:, :m], self.P[:, :m], self.sig[:m]
@@ -573,13 +634,13 @@ class _DenseMetric:
             NV = NV + Q @ PV + P @ QV
         Ui = _factor_t(rows, i, L, W)
         # I ± G_i is SPD: eigenvalues >= 1 forward, in (0, 1] backward (M ⪰ λI + V_iV_iᵀ).
-        C = _cholesky_inverse_factor(_eye(K, Ui, xp) + sign * Ui, xp)
+        C = _cholesky_inverse_factor(_eye(k, Ui, xp) + sign * Ui, xp)
         Wt, Z = W @ C, NV @ C
         Phi = C.mT @ _factor_t(rows, i, L, NV) @ C  # W̃ᵀFW̃ = Cᵀ V_iᵀ N V_i C
         Zhat = Wt @ (0.5 * Phi) - sign * Z
-        self.Q[:, m : m + K], self.P[:, m : m + K] = Wt, Zhat
-        self.sig[m : m + K] = sign
-        self.m = m + K
+        self.Q[:, m : m + k], self.P[:, m : m + k] = Wt, Zhat
+        self.sig[m : m + k] = sign
+        self.m = m + k
         return Wt, Zhat
 
     def fold(self, workers):
@@ -692,10 +753,12 @@ class _LowRankMetric:
     def step(self, rows, i, sign, workers):
         """Add (sign +1) or remove (−1) row ``i``'s Fisher: see :func:`_step_directions`."""
         xp = self.xp
-        W = self.factor(rows, i, workers)
-        Ui = _factor_t(rows, i, rows.factor(i), W)
+        W, basis = self.factor(rows, i, workers), rows.step_basis(i)
+        if basis is not None:
+            W = W @ basis
+        Ui = _factor_t(rows, i, rows.step_factor(i), W)
         # I ± G_i is SPD: eigenvalues >= 1 forward, in (0, 1] backward (M ⪰ λI + V_iV_iᵀ).
-        Wt = W @ _cholesky_inverse_factor(_eye(rows.K, Ui, xp) + sign * Ui, xp)
+        Wt = W @ _cholesky_inverse_factor(_eye(W.shape[1], Ui, xp) + sign * Ui, xp)
         FW = self.fisher(Wt, workers)
         Z = self.update(FW, Wt, sign, workers)
         return Wt, Wt @ (0.5 * (Wt.mT @ FW)) - sign * Z
@@ -933,10 +996,11 @@ class _State:
         if self.loops is not None:
             return self._update_compiled(sl, Hs, Yr, score)
         Y = _matmul_into(Hs, Yr, self._buffer("proj", (m, Yr.shape[1])), xp)
-        Y = rows.left(xp.reshape(Y, (m, 2, K, K)), sl)
+        k = Yr.shape[1] // (2 * rows.blocks)
+        Y = rows.left_step(xp.reshape(Y, (m, 2, rows.blocks, k)), sl)
         # [ŨŨᵀ ; ẼŨᵀ] in one batched product, added to [−sign·G ; R½] in place.
         X = _matmul_into(
-            xp.reshape(Y, (m, 2 * K, K)), Y[:, 0, :, :].mT, self._buffer("outer", (m, 2 * K, K)), xp
+            xp.reshape(Y, (m, 2 * K, k)), Y[:, 0, :, :].mT, self._buffer("outer", (m, 2 * K, K)), xp
         )
         S = self.S[sl, :, :]
         S += X
@@ -945,12 +1009,13 @@ class _State:
 
     def _update_compiled(self, sl, Hs, Yr_t, score):
         """:meth:`_update` by the compiled loops: the GEMM rows-last, then one pass."""
-        m, k = Hs.shape[0], Yr_t.shape[0]
-        Y = self._buffer("proj_t", (m * k,)).reshape(k, m)
+        m, width = Hs.shape[0], Yr_t.shape[0]
+        Y = self._buffer("proj_t", (m * width,)).reshape(width, m)
         np.matmul(Yr_t, Hs.T, out=Y)
         P, w = self.rows.rows_last
         lo, hi, _ = sl.indices(self.rows.n)
-        self.loops.update_rows(Y, P, w, self.S_last, lo, hi, self.gains, score)
+        k = width // (2 * self.rows.blocks)  # Woodbury columns of the step
+        self.loops.update_rows(Y, P, w, self.S_last, lo, hi, self.gains, score, k)
 
     def _drop(self, i):
         xp = self.xp
@@ -1032,7 +1097,7 @@ def _step_directions(metric, rows, i, sign, workers):
     """
     Wt, Zhat = metric.step(rows, i, sign, workers)
     # Ẽ = V_xᵀẐ: one projection gives Ũ and Ẽ together.
-    return rows.xp.concat([rows.hat_matrix(Wt), rows.hat_matrix(Zhat)], axis=1)
+    return rows.xp.concat([rows.step_matrix(Wt), rows.step_matrix(Zhat)], axis=1)
 
 
 def _top_indices(x, k, xp):
@@ -1141,6 +1206,40 @@ def _low_rank_metric(pool, lab, n_select, lam, fisher, capacity, unscaled):
     return _LowRankMetric(lam, W0, W0.shape[1] + capacity, rows, pool.n + n_lab, xp)
 
 
+def sums_to_one(P, xp):
+    """Whether every row of ``P`` sums to one within 16·K ulps (a softmax's round-off).
+
+    Then each row's Fisher factor has rank K − 1 and a step needs K − 1
+    Woodbury columns (:meth:`_SoftmaxRows.step_basis`). The rank-one part
+    left out has weight ``|1 − Σp|``: at this tolerance, below the round-off of
+    the gains themselves; probabilities normalised in float32 and then cast
+    to float64 (``Σp − 1 ≈ 1e-7``) keep all K.
+    """
+    if P.shape[0] == 0:
+        return True
+    tol = 16 * P.shape[1] * float(xp.finfo(P.dtype).eps)
+    return bool(xp.max(xp.abs(xp.sum(P, axis=1) - 1.0)) <= tol)
+
+
+def compute_probabilities(P, dtype, xp):
+    """``P`` in the compute ``dtype``, renormalised there if it was rounded in a narrower one.
+
+    A float32 network's probabilities sum to one only to float32's round-off
+    (``|Σp − 1| ≈ 1e-7``); cast to float64 they would read as unnormalised
+    and cost BAIT its rank K − 1 steps (:func:`sums_to_one`). Rows that sum
+    to one in their own precision are divided by their sum after the cast;
+    anything else (a narrower ``P`` that does not sum to one, or no cast) is
+    left as it is.
+    """
+    if P is None:
+        return None
+    out = compute_dtype(P, dtype, xp)
+    narrower = xp.finfo(P.dtype).eps > xp.finfo(out.dtype).eps
+    if narrower and P.shape[1] > 1 and sums_to_one(P, xp):
+        out = out / xp.sum(out, axis=1, keepdims=True)
+    return out
+
+
 # BAIT's gains are about (‖h‖²/λ)²: beyond 2**±240 for ‖h‖/√λ they leave float64.
 _RATIO_EXP = 240
 
@@ -1191,12 +1290,14 @@ def _bait_select(
     n_jobs=1,
     verbose=0,
     low_rank=None,
+    reduced=None,
 ):
     """BAIT picks; input assumed valid (see :func:`bait_select`).
 
     ``P=None`` means regression. ``n_jobs`` threads share the chunked passes
     (numpy); the picks never depend on it. ``low_rank`` forces the form of
-    ``M⁻¹`` (``None``: :func:`_use_low_rank` decides).
+    ``M⁻¹`` (``None``: :func:`_use_low_rank` decides); ``reduced`` the rank
+    K − 1 steps of :class:`_SoftmaxRows` (``None``: :func:`sums_to_one` decides).
     """
     H, H_labeled, lam = _rescale(H, H_labeled, lam, xp)
     n_lab = 0 if H_labeled is None else H_labeled.shape[0]
@@ -1207,7 +1308,9 @@ def _bait_select(
         pool, unscaled = _LinearRows(H, scale, xp), _LinearRows(H, 1.0, xp)
         lab = _LinearRows(H_labeled, 1.0, xp) if n_lab else None
     else:
-        pool, unscaled = _SoftmaxRows(H, P, scale, xp), _SoftmaxRows(H, P, 1.0, xp)
+        reduced = sums_to_one(P, xp) if reduced is None else reduced
+        pool = _SoftmaxRows(H, P, scale, xp, reduced)
+        unscaled = _SoftmaxRows(H, P, 1.0, xp)
         lab = _SoftmaxRows(H_labeled, P_labeled, 1.0, xp) if n_lab else None
     n_steps = min(oversample * n_select, pool.n)
     capacity = _low_rank_capacity(pool.K, n_lab, n_steps, n_select)

@@ -13,16 +13,20 @@ _jit = numba.njit(nogil=True, cache=True, fastmath={"contract"})
 
 
 @_jit
-def update_rows(Y, P, w, S, lo, hi, gains, score):
+def update_rows(Y, P, w, S, lo, hi, gains, score, k):
     """``S += [Ũ;Ẽ]Ũᵀ`` for rows ``lo:hi``, then (if ``score``) their exact gains.
 
     Every array is rows-last, so each inner loop runs over contiguous rows.
-    ``Y`` (2K·K, hi − lo): row ``(j·K + a)·K + b`` holds ``Ŷ_j[a, b]``, the
-    step's GEMM; ``P``, ``w`` (K, n): probabilities and ``scale·√p``; ``S``
-    (2K, K, n): the state ``[−sign·G ; R½]``, updated in place; ``gains`` (n,).
+    ``Y`` (2·Ka·k, hi − lo): row ``(j·Ka + a)·k + b`` holds ``Ŷ_j[a, b]``, the
+    step's GEMM, for ``k`` Woodbury columns and ``Ka`` class blocks: ``K``, or
+    ``K − 1`` when the last block was subtracted from the others (rows with
+    ``Σp = 1``: ``L_xᵀ`` ignores a shift common to every block, so block ``K``
+    reads as zero). ``P``, ``w`` (K, n): probabilities and ``scale·√p``;
+    ``S`` (2K, K, n): the state ``[−sign·G ; R½]``, updated in place; ``gains`` (n,).
     """
     K = P.shape[0]
-    Yh = np.empty((2 * K, K, _BLOCK), dtype=S.dtype)
+    Ka = Y.shape[0] // (2 * k)
+    Yh = np.empty((2 * K, k, _BLOCK), dtype=S.dtype)
     acc = np.empty(_BLOCK, dtype=S.dtype)
     # Scratch of the solves.
     sa = np.empty((K, K, _BLOCK), dtype=S.dtype)
@@ -34,32 +38,36 @@ def update_rows(Y, P, w, S, lo, hi, gains, score):
         nb = e - s
         # Ũ, Ẽ = scale·L_xᵀŶ = scale·diag(√p)(Ŷ − 1 pᵀŶ), on the class axis a.
         for jj in range(2):
-            for b in range(K):
+            for b in range(k):
                 acc[:nb] = 0.0
-                for c in range(K):
-                    y, p = Y[(jj * K + c) * K + b, s - lo : e - lo], P[c, s:e]
+                for c in range(Ka):
+                    y, p = Y[(jj * Ka + c) * k + b, s - lo : e - lo], P[c, s:e]
                     for r in range(nb):
                         acc[r] += p[r] * y[r]
-                for a in range(K):
-                    y = Y[(jj * K + a) * K + b, s - lo : e - lo]
+                for a in range(Ka):
+                    y = Y[(jj * Ka + a) * k + b, s - lo : e - lo]
                     wa, o = w[a, s:e], Yh[jj * K + a, b]
                     for r in range(nb):
                         o[r] = wa[r] * (y[r] - acc[r])
+                for a in range(Ka, K):
+                    wa, o = w[a, s:e], Yh[jj * K + a, b]
+                    for r in range(nb):
+                        o[r] = -wa[r] * acc[r]
         # G's lower triangle is left stale: the solves read only its upper one.
         for i in range(2 * K):
             for j in range(i if i < K else 0, K):
                 t = S[i, j, s:e]
                 # Four terms per pass over the rows: fewer loads and stores of
                 # t, the same order of additions.
-                k = 0
-                while k + 4 <= K:
-                    u0, v0, u1, v1 = Yh[i, k], Yh[j, k], Yh[i, k + 1], Yh[j, k + 1]
-                    u2, v2, u3, v3 = Yh[i, k + 2], Yh[j, k + 2], Yh[i, k + 3], Yh[j, k + 3]
+                q = 0
+                while q + 4 <= k:
+                    u0, v0, u1, v1 = Yh[i, q], Yh[j, q], Yh[i, q + 1], Yh[j, q + 1]
+                    u2, v2, u3, v3 = Yh[i, q + 2], Yh[j, q + 2], Yh[i, q + 3], Yh[j, q + 3]
                     for r in range(nb):
                         t[r] = t[r] + u0[r] * v0[r] + u1[r] * v1[r] + u2[r] * v2[r] + u3[r] * v3[r]
-                    k += 4
-                for kk in range(k, K):
-                    u0, v0 = Yh[i, kk], Yh[j, kk]
+                    q += 4
+                for qq in range(q, k):
+                    u0, v0 = Yh[i, qq], Yh[j, qq]
                     for r in range(nb):
                         t[r] += u0[r] * v0[r]
         if score:

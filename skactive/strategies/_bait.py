@@ -3,7 +3,7 @@
 from numbers import Integral, Real
 
 from ..base import BaseQueryStrategy
-from ..kernels._bait import _bait_select
+from ..kernels._bait import _bait_select, compute_probabilities
 from ..kernels._parallel import compute_dtype, effective_n_jobs
 from ..utils._validation import Interval, StrOptions
 
@@ -155,7 +155,8 @@ class BAIT(BaseQueryStrategy):
         xp = backend.xp
         H, P = self._outputs(X_pool, backend)  # P is None for regression
         H_lab, P_lab = self._labeled(backend)
-        H, P, H_lab, P_lab = (compute_dtype(a, self.dtype, xp) for a in (H, P, H_lab, P_lab))
+        H, H_lab = (compute_dtype(a, self.dtype, xp) for a in (H, H_lab))
+        P, P_lab = (compute_probabilities(a, self.dtype, xp) for a in (P, P_lab))
         return _bait_select(
             H, P, batch_size, H_lab, P_lab, self.lam, self.oversample, self.fisher, xp,
             n_jobs=effective_n_jobs(self.n_jobs, "all"), verbose=self.verbose,
