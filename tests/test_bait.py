@@ -341,6 +341,21 @@ def test_reduced_steps_change_no_pick(data):
     assert fast(pb, reduced=True, low_rank=True) == want
 
 
+@given(K=st.integers(2, 5), d=st.integers(1, 4), seed=st.integers(0, 2**31 - 1))
+def test_reduced_start_state_matches_the_full_one(K, d, seed):
+    # The start's quadratic forms over K − 1 classes (shifted blocks) give
+    # every row the same G and R as over all K.
+    rng = np.random.RandomState(seed)
+    H, P = rng.normal(size=(30, d)), softmax(2.0 * rng.normal(size=(30, K)), axis=1)
+    A, B = rng.normal(size=(2, K * d, K * d))
+    Minv, N = np.eye(K * d) + A @ A.T / (K * d), B @ B.T
+    states = [
+        _SoftmaxRows(H, P, 0.7, np, reduced=reduced).initial_state(Minv, N)
+        for reduced in (False, True)
+    ]
+    np.testing.assert_allclose(states[1], states[0], rtol=1e-9, atol=1e-12 * np.abs(N).max())
+
+
 @given(data=st.data())
 def test_unnormalised_probabilities_keep_all_k_columns(data):
     # Rows of P that do not sum to one: the Fisher factor has rank K, and the
