@@ -134,3 +134,37 @@ def test_idle_cpus_is_none_without_proc_stat(monkeypatch):
 def test_workers_map_in_order(n_jobs):
     with Workers(n_jobs) as workers:
         assert Workers.run(workers, lambda i: i * i, list(range(17))) == [i * i for i in range(17)]
+
+
+@pytest.mark.parametrize("n_jobs", [2, 3])
+def test_workers_run_each_item_once_on_the_caller_and_the_pool(n_jobs):
+    import threading
+    import time
+
+    seen, lock = [], threading.Lock()
+
+    def work(i):
+        time.sleep(0.002)  # long enough for every thread to take items
+        with lock:
+            seen.append((i, threading.get_ident()))
+        return -i
+
+    with Workers(n_jobs) as workers:
+        assert Workers.run(workers, work, list(range(40))) == [-i for i in range(40)]
+    assert sorted(i for i, _ in seen) == list(range(40))
+    threads = {t for _, t in seen}
+    assert threading.get_ident() in threads and 1 < len(threads) <= n_jobs
+
+
+@pytest.mark.parametrize("failing", [0, 7])
+def test_workers_run_raises_a_failing_item_and_stops(failing):
+    # Item 0 is the caller's first, item 7 most likely a pool thread's.
+    def work(i):
+        if i == failing:
+            raise ValueError(f"item {i}")
+        return i
+
+    with Workers(2) as workers:
+        with pytest.raises(ValueError, match=f"item {failing}"):
+            Workers.run(workers, work, list(range(20)))
+        assert Workers.run(workers, work, [1, 2]) == [1, 2]  # the pool still works

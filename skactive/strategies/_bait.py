@@ -81,6 +81,13 @@ class BAIT(BaseQueryStrategy):
     one). The labelled rows are embedded once, in :meth:`fit`, with the
     model fitted there, so both live in the same space.
 
+    When every row's probabilities sum to one, ``L_x√p = 0``: each ``V_x``
+    has rank K − 1 and a greedy step costs about ``(K − 1)²/K²`` of the
+    full one, with the same picks. Probabilities computed in a narrower
+    precision than ``dtype`` (a float32 network's, summing to one only to
+    about 1e-7) are divided by their sum after the cast, so they qualify;
+    probabilities that do not sum to one are used as they are, with all K.
+
     For regression with Gaussian noise of covariance Σ over the outputs,
     ``I(x) = h hᵀ ⊗ Σ⁻¹``; with the ridge taken as ``λ I ⊗ Σ⁻¹`` the factor
     Σ⁻¹ cancels from ``tr(M_S⁻¹ F)`` (it becomes ``k · tr((λI + Σ h hᵀ)⁻¹
