@@ -22,11 +22,13 @@ from skactive.kernels._bait import (
     _half_bounds,
     _LinearRows,
     _SoftmaxRows,
+    _spd_inverse,
     _state_trace_solve,
     bait_select,
     compute_probabilities,
     sums_to_one,
 )
+from skactive.kernels._parallel import Workers
 from skactive.strategies._bait import BAIT
 from skactive.utils._validation import InvalidParameterError
 
@@ -616,3 +618,19 @@ def test_cuda_picks_match_numpy():
     base = BAIT(LogisticRegression(max_iter=1000), device="numpy").fit(X_lab, y_lab)
     cuda = BAIT(LogisticRegression(max_iter=1000), device="cuda").fit(X_lab, y_lab)
     assert cuda.query(X_pool, 10).tolist() == base.query(X_pool, 10).tolist()
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_spd_inverse_is_the_symmetric_inverse(n_jobs, dtype):
+    rng = np.random.RandomState(0)
+    B = rng.normal(size=(40, 60))
+    A = (np.eye(40) + B @ B.T / 60).astype(dtype)
+    with Workers(n_jobs) as workers:
+        Ainv = _spd_inverse(A, workers, np)
+        # An indefinite matrix (not reached for λ > 0) falls back to a plain inverse.
+        C = np.diag(np.r_[1.0, -2.0, 3.0]).astype(dtype)
+        np.testing.assert_allclose(_spd_inverse(C, workers, np), np.linalg.inv(C))
+    assert Ainv.dtype == dtype and np.array_equal(Ainv, Ainv.T)
+    tol = 1e-12 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(Ainv @ A, np.eye(40), atol=tol)
