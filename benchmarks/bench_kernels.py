@@ -36,7 +36,7 @@ from _harness import measure, print_table, write_json
 from skactive.kernels._bait import _bait_select
 from skactive.kernels._kcenter import _kcenter_greedy
 from skactive.kernels._kmeanspp import _gradient_factor, _kmeanspp_select
-from skactive.kernels._parallel import blas_threads
+from skactive.kernels._parallel import blas_threads, effective_n_jobs
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "kernels.json")
 CORESET_COLUMNS = ["name", "n", "d", "B", "L", "median_s", "min_s", "peak_mb", "ratio", "note"]
@@ -173,7 +173,11 @@ def busy_process(on):
 
 
 def _kernel_cases(quick):
-    """(name, size label, default threads, fn(threads, dtype) -> picks) for each kernel."""
+    """(name, size label, default threads, fn(threads, dtype) -> picks) for each kernel.
+
+    The default is the strategy's ``n_jobs=None``: a number, or (BADGE) a callable
+    that decides it in the current condition, as the strategy does per query.
+    """
     rs = np.random.RandomState(0)
     sizes = {
         "badge": (4_000, 10, 64, 100) if quick else (50_000, 10, 128, 1000),
@@ -212,8 +216,12 @@ def _kernel_cases(quick):
 
         return bait
 
+    def badge_default():
+        # The BADGE strategy's n_jobs=None: the idle-CPU sampler, for this query's work.
+        return effective_n_jobs(None, "idle", work=n * B * (d + K))
+
     return [
-        ("BADGE", "n={} K={} d={} B={}".format(*sizes["badge"]), 1, badge),
+        ("BADGE", "n={} K={} d={} B={}".format(*sizes["badge"]), badge_default, badge),
         ("CoreSet", "n={} d={} B={} L={}".format(*sizes["coreset"]), 1, coreset),
         ("BAIT", "n={} K={} d={} B={} L={}".format(*sizes["bait"]), 2, bait_case(sizes["bait"])),
         ("BAIT", "n={} K={} d={} B={} L={}".format(*sizes["bait-3k"]), 2,
@@ -234,6 +242,8 @@ def bench_threads(quick=False, repeats=3, kernels=None):
         settings = [1, 2] + ([None] if name != "BAIT" else [])
         for busy in (False, True):
             with busy_process(busy):
+                # The default as the strategy decides it, in this condition.
+                chosen = default() if callable(default) else default
                 times = {
                     t: measure(lambda t=t, fn=fn: fn(t), repeats=repeats, memory=False)
                     for t in settings
@@ -246,7 +256,7 @@ def bench_threads(quick=False, repeats=3, kernels=None):
                     "threads": "OpenBLAS default" if t is None else t, "median_s": res["median_s"],
                     "cpu_s": res["cpu_median_s"],
                     "ratio_to_best": res["median_s"] / best, "load": round(os.getloadavg()[0], 1),
-                    "default": t == default,
+                    "default": t == chosen,
                 })  # fmt: skip
     return rows
 
