@@ -610,9 +610,11 @@ class _DenseMetric:
     """
 
     # Woodbury columns held before a fold (rounded down to whole steps, at
-    # least one); None: about 153,600 / Kd (120 at Kd = 1280, 240 at 640, the
-    # fastest measured), at most Kd / 2. A GEMM of that inner dimension runs
-    # near peak, and the per-step thin products stay small next to the pass.
+    # least one); None: about 170·√(Kd/1280), at most Kd / 2. A fold's GEMM
+    # flops do not depend on it, its fixed costs (concatenation, mirror) are
+    # O(Kd²) per fold and the thin products O(Kd·m) per step, so the best
+    # width grows as √Kd: 120 at Kd = 640 (1.05x faster than 240 at n=3,000,
+    # 10 of 11 paired runs), 120-180 alike at Kd = 1280.
     fold_columns = None
 
     def __init__(self, Minv, F, xp):
@@ -656,7 +658,7 @@ class _DenseMetric:
         L = rows.step_factor(i)
         k = L.shape[1]  # K, or K − 1 (see _SoftmaxRows.step_basis)
         if self.Q is None:
-            width = self.fold_columns or min(self.D // 2, 153_600 // self.D)
+            width = self.fold_columns or min(self.D // 2, round(170 * math.sqrt(self.D / 1280)))
             width = max(k, K * max(1, width // K))
             self.Q = xp.empty((self.D, width), dtype=self.DN.dtype, **_device_kw(self.DN))
             self.P = xp.empty_like(self.Q)
