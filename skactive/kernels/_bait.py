@@ -1486,7 +1486,9 @@ def bait_select(
     the reference's O(n·(Kd)²·K); the initial state costs O(n·K²·d²). Each
     step solves the K×K systems exactly only for the rows whose upper bound on
     the gain reaches the best lower bound (bounds from ``tr R``, ``tr GR`` and
-    ``tr G²R``); this changes no pick, ties included.
+    ``tr G²R``); this changes no pick, ties included. When every row of ``P``
+    sums to one (to 16·K ulps), each Fisher factor has rank K − 1 and a step
+    works with K − 1 Woodbury columns and class blocks, with the same picks.
 
     References
     ----------
