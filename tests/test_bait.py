@@ -386,16 +386,20 @@ def test_reduced_steps_would_be_wrong_for_unnormalised_probabilities():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_compute_probabilities_renormalises_only_rounded_rows(dtype):
     rng = np.random.RandomState(0)
-    P = softmax(rng.normal(size=(50, 7)), axis=1).astype(dtype)
-    out = compute_probabilities(P, "float64", np)
-    assert out.dtype == np.float64 and sums_to_one(out, np)
-    np.testing.assert_allclose(out, P, rtol=1e-6)
-    if dtype == np.float64:  # no cast: the caller's values, untouched
-        np.testing.assert_array_equal(out, P)
+    P64 = softmax(rng.normal(size=(50, 7)), axis=1)
+    P = P64.astype(dtype)
+    for raw in (P, P.astype(np.float64)):  # as the model gave it, and as a strategy has it
+        out = compute_probabilities(raw, "float64", np)
+        assert out.dtype == np.float64 and sums_to_one(out, np)
+        np.testing.assert_allclose(out, P, rtol=1e-6)
+    if dtype == np.float64:  # already summing to one in float64: untouched
+        np.testing.assert_array_equal(compute_probabilities(P, "float64", np), P)
     else:
         assert not sums_to_one(P.astype(np.float64), np)
     # Probabilities that do not sum to one are cast as they are.
     np.testing.assert_array_equal(compute_probabilities(0.5 * P, "float64", np), 0.5 * P)
+    # In float32, float32's round-off is the tolerance: nothing to renormalise.
+    np.testing.assert_array_equal(compute_probabilities(P, "float32", np), P.astype(np.float32))
     assert compute_probabilities(None, "float64", np) is None
 
 

@@ -641,3 +641,30 @@ def test_bad_pool_gets_sklearn_messages_for_skorch_nets(pool, message):
     al = MarginSampling(_classifier(module__n_features=4, max_epochs=1)).fit(X, np.arange(40) % 3)
     with pytest.raises(ValueError, match=re.escape(message)):
         al.query(pool, 1)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_bait_takes_a_float32_nets_probabilities_as_summing_to_one(data, dtype):
+    # The net computes in float32; BAIT casts its probabilities to the compute
+    # dtype and renormalises them there, so the kernel sees rows that sum to
+    # one (its rank K − 1 steps) and picks as on the renormalised P.
+    from unittest import mock
+
+    from skactive.kernels import _bait as kernel
+
+    strategy = _fit(BAIT(_classifier(), random_state=0, dtype=dtype), "clf", data)
+    seen = []
+    real = kernel._bait_select
+
+    def spy(H, P, *args, **kwargs):
+        seen.append(P)
+        return real(H, P, *args, **kwargs)
+
+    with mock.patch("skactive.strategies._bait._bait_select", spy):
+        picks = strategy.query(data["X_pool"], batch_size=5)
+    P = seen[0]
+    raw = strategy.estimator_.predict_proba(data["X_pool"])
+    assert raw.dtype == np.float32 and P.dtype == np.dtype(dtype)
+    assert kernel.sums_to_one(P, np)
+    np.testing.assert_allclose(P, raw, rtol=1e-6, atol=1e-7)
+    assert len(set(picks)) == 5

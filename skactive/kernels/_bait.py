@@ -1266,8 +1266,10 @@ def _low_rank_metric(pool, lab, n_select, lam, fisher, capacity, unscaled):
     return _LowRankMetric(lam, W0, W0.shape[1] + capacity, rows, pool.n + n_lab, xp)
 
 
-def sums_to_one(P, xp):
+def sums_to_one(P, xp, eps=None):
     """Whether every row of ``P`` sums to one within 16·K ulps (a softmax's round-off).
+
+    ``eps``: the ulp to count in (default: ``P``'s dtype's).
 
     Then each row's Fisher factor has rank K − 1 and a step needs K − 1
     Woodbury columns (:meth:`_SoftmaxRows.step_basis`). The rank-one part
@@ -1277,28 +1279,25 @@ def sums_to_one(P, xp):
     """
     if P.shape[0] == 0:
         return True
-    tol = 16 * P.shape[1] * float(xp.finfo(P.dtype).eps)
+    tol = 16 * P.shape[1] * (float(xp.finfo(P.dtype).eps) if eps is None else eps)
     return bool(xp.max(xp.abs(xp.sum(P, axis=1) - 1.0)) <= tol)
 
 
 def compute_probabilities(P, dtype, xp):
-    """``P`` in the compute ``dtype``, renormalised there if it was rounded in a narrower one.
+    """``P`` in the compute ``dtype``, renormalised if it sums to one only to float32 round-off.
 
-    A float32 network's probabilities sum to one only to float32's round-off
-    (``|Σp − 1| ≈ 1e-7``); cast to float64 they would read as unnormalised
-    and cost BAIT its rank K − 1 steps (:func:`sums_to_one`). Rows that sum
-    to one in their own precision are divided by their sum after the cast;
-    anything else (a narrower ``P`` that does not sum to one, or no cast) is
-    left as it is.
+    A float32 network's probabilities sum to one only to about 1e-7, and reach
+    the strategies already cast to float64: as they are, they would cost BAIT
+    its rank K − 1 steps (:func:`sums_to_one`). Rows that sum to one within
+    float32's tolerance, but not within the compute dtype's, are divided by
+    their sum; probabilities that already sum to one in the compute dtype (a
+    float64 model's) are left bit for bit, and so are ones that do not sum to
+    one even in float32.
     """
-    if P is None:
-        return None
     out = compute_dtype(P, dtype, xp)
-    try:
-        narrower = xp.finfo(P.dtype).eps > xp.finfo(out.dtype).eps
-    except (TypeError, ValueError):  # integer probabilities (0 or 1): nothing was rounded
-        narrower = False
-    if narrower and P.shape[1] > 1 and sums_to_one(P, xp):
+    if P is None or P.shape[1] < 2 or sums_to_one(out, xp):
+        return out
+    if sums_to_one(out, xp, eps=float(np.finfo(np.float32).eps)):
         out = out / xp.sum(out, axis=1, keepdims=True)
     return out
 

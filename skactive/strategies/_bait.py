@@ -83,10 +83,11 @@ class BAIT(BaseQueryStrategy):
 
     When every row's probabilities sum to one, ``L_x√p = 0``: each ``V_x``
     has rank K − 1 and a greedy step costs about ``(K − 1)²/K²`` of the
-    full one, with the same picks. Probabilities computed in a narrower
-    precision than ``dtype`` (a float32 network's, summing to one only to
-    about 1e-7) are divided by their sum after the cast, so they qualify;
-    probabilities that do not sum to one are used as they are, with all K.
+    full one, with the same picks. Probabilities that sum to one only to
+    float32's round-off (a float32 network's, about 1e-7) are divided by their
+    sum in ``dtype``, so they qualify; ones that already sum to one in
+    ``dtype`` are used bit for bit, and ones that do not sum to one even in
+    float32 as they are, with all K.
 
     For regression with Gaussian noise of covariance Σ over the outputs,
     ``I(x) = h hᵀ ⊗ Σ⁻¹``; with the ridge taken as ``λ I ⊗ Σ⁻¹`` the factor
