@@ -157,7 +157,7 @@ def test_workers_run_each_item_once_on_the_caller_and_the_pool(n_jobs):
 
 
 @pytest.mark.parametrize("failing", [0, 7])
-def test_workers_run_raises_a_failing_item_and_stops(failing):
+def test_workers_run_raises_a_failing_item_and_the_pool_still_works(failing):
     # Item 0 is the caller's first, item 7 most likely a pool thread's.
     def work(i):
         if i == failing:

@@ -237,23 +237,18 @@ def select_bait(cluster, strategy, batch_size):
             Yr = _step_directions(metric, one, 0, 1.0, workers)
             best = shards.call_all("apply", Yr, row, step + 1 < n_steps)
             progress.update()
-        kept = _prune(shards, metric, picks, (hs, ps, reduced), scale, batch_size, workers,
-                      progress)  # fmt: skip
+        rows = _rows(np.stack(hs), None if regression else np.stack(ps), scale, reduced)
+        kept = _prune(shards, metric, picks, rows, batch_size, workers, progress)
     progress.close()
     return kept
 
 
-def _prune(shards, metric, picks, rows, scale, n_keep, workers, progress):
-    """The backward pass on the client: the picks' rows, ``G`` and ``R`` are all it needs.
-
-    ``rows``: the picks' ``h`` and ``p`` (lists), and whether their steps are reduced.
-    """
-    hs, ps, reduced = rows
+def _prune(shards, metric, picks, rows, n_keep, workers, progress):
+    """The backward pass on the client: the picks' ``rows``, ``G`` and ``R`` are all it needs."""
     found = {}
     for part in shards.call_all("gather", picks, changes_state=False):
         found.update(part)
     S = np.stack([found[p] for p in picks])
-    P = None if ps[0] is None else np.stack(ps)
-    state = _State(_rows(np.stack(hs), P, scale, reduced), metric, 1.0, workers, S)
+    state = _State(rows, metric, 1.0, workers, S)
     kept = _backward(state, list(range(len(picks))), n_keep, progress)
     return [picks[j] for j in kept]

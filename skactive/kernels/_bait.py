@@ -426,7 +426,7 @@ class _SoftmaxRows(_Rows):
         """
         xp, K = self.xp, self.K
         ia, _, unpack = self.class_pairs
-        k = self.K - 1 if self.reduced else self.K  # reduced: the last row and column are zero
+        k = self.blocks  # reduced: the last class's row and column are zero
         # Wide form, rows last: 1.5x faster in OpenBLAS than (m × d²/2)(d²/2 × ·).
         quads = (packed.mT @ self.pair_rows(sl)).mT
         m = quads.shape[0]
@@ -609,8 +609,8 @@ class _DenseMetric:
     thin ``M⁻¹FW`` and ``FW`` products it replaces) ran at a third of it.
     """
 
-    # Woodbury columns held before a fold (rounded down to whole steps, at
-    # least one); None: about 170·√(Kd/1280), at most Kd / 2. A fold's GEMM
+    # Woodbury columns held before a fold (whole steps, at least one); None:
+    # about 170·√(Kd/1280), at most Kd / 2. A fold's GEMM
     # flops do not depend on it, its fixed costs (concatenation, mirror) are
     # O(Kd²) per fold and the thin products O(Kd·m) per step, so the best
     # width grows as √Kd: 120 at Kd = 640 (1.05x faster than 240 at n=3,000,
@@ -652,14 +652,14 @@ class _DenseMetric:
 
     def step(self, rows, i, sign, workers):
         """Add (sign +1) or remove (−1) row ``i``'s Fisher: see :func:`_step_directions`."""
-        xp, K = self.xp, rows.K
+        xp = self.xp
         if self.DN is None:
             self._start(workers)
         L = rows.step_factor(i)
         k = L.shape[1]  # K, or K − 1 (see _SoftmaxRows.step_basis)
         if self.Q is None:
             width = self.fold_columns or min(self.D // 2, round(170 * math.sqrt(self.D / 1280)))
-            width = max(k, K * max(1, width // K))
+            width = max(k, width)  # a fold comes before a step that would not fit
             self.Q = xp.empty((self.D, width), dtype=self.DN.dtype, **_device_kw(self.DN))
             self.P = xp.empty_like(self.Q)
             self.sig = xp.empty((width,), dtype=self.DN.dtype, **_device_kw(self.DN))
@@ -793,10 +793,10 @@ class _LowRankMetric:
     def step(self, rows, i, sign, workers):
         """Add (sign +1) or remove (−1) row ``i``'s Fisher: see :func:`_step_directions`."""
         xp = self.xp
-        W, basis = self.factor(rows, i, workers), rows.step_basis(i)
-        if basis is not None:
-            W = W @ basis
-        Ui = _factor_t(rows, i, rows.step_factor(i), W)
+        W, L, basis = self.factor(rows, i, workers), rows.factor(i), rows.step_basis(i)
+        if basis is not None:  # M⁻¹V_i and L_i on the step's K − 1 columns
+            W, L = W @ basis, L @ basis
+        Ui = _factor_t(rows, i, L, W)
         # I ± G_i is SPD: eigenvalues >= 1 forward, in (0, 1] backward (M ⪰ λI + V_iV_iᵀ).
         Wt = W @ _cholesky_inverse_factor(_eye(W.shape[1], Ui, xp) + sign * Ui, xp)
         FW = self.fisher(Wt, workers)
@@ -1269,18 +1269,23 @@ def _low_rank_metric(pool, lab, n_select, lam, fisher, capacity, unscaled):
 def sums_to_one(P, xp, eps=None):
     """Whether every row of ``P`` sums to one within 16·K ulps (a softmax's round-off).
 
-    ``eps``: the ulp to count in (default: ``P``'s dtype's).
-
     Then each row's Fisher factor has rank K − 1 and a step needs K − 1
     Woodbury columns (:meth:`_SoftmaxRows.step_basis`). The rank-one part
     left out has weight ``|1 − Σp|``: at this tolerance, below the round-off of
-    the gains themselves; probabilities normalised in float32 and then cast
-    to float64 (``Σp − 1 ≈ 1e-7``) keep all K.
+    the gains themselves. ``eps``: the ulp to count in (default: ``P``'s
+    dtype's); probabilities normalised in float32 and cast to float64
+    (``Σp − 1 ≈ 1e-7``) sum to one in float32's, not float64's.
     """
-    if P.shape[0] == 0:
-        return True
-    tol = 16 * P.shape[1] * (float(xp.finfo(P.dtype).eps) if eps is None else eps)
-    return bool(xp.max(xp.abs(xp.sum(P, axis=1) - 1.0)) <= tol)
+    return _sum_error(P, xp) <= _sum_tolerance(P, xp, eps)
+
+
+def _sum_error(P, xp):
+    """``max |Σ_c p_c − 1|`` over the rows of ``P`` (0 for no rows), read to the host."""
+    return float(xp.max(xp.abs(xp.sum(P, axis=1) - 1.0))) if P.shape[0] else 0.0
+
+
+def _sum_tolerance(P, xp, eps=None):
+    return 16 * P.shape[1] * (float(xp.finfo(P.dtype).eps) if eps is None else eps)
 
 
 def compute_probabilities(P, dtype, xp):
@@ -1295,9 +1300,11 @@ def compute_probabilities(P, dtype, xp):
     one even in float32.
     """
     out = compute_dtype(P, dtype, xp)
-    if P is None or P.shape[1] < 2 or sums_to_one(out, xp):
+    if P is None or P.shape[1] < 2:
         return out
-    if sums_to_one(out, xp, eps=float(np.finfo(np.float32).eps)):
+    error = _sum_error(out, xp)  # one pass over P for both tolerances
+    float32 = _sum_tolerance(out, xp, float(np.finfo(np.float32).eps))
+    if _sum_tolerance(out, xp) < error <= float32:
         out = out / xp.sum(out, axis=1, keepdims=True)
     return out
 
