@@ -321,17 +321,28 @@ def test_dense_metric_tracks_minv_and_n(K, d, seed, fold_columns, identity, redu
 
 
 @given(K=st.integers(2, 6), seed=st.integers(0, 2**31 - 1), temp=st.sampled_from([0.1, 2.0, 30.0]))
-def test_step_basis_spans_the_factor(K, seed, temp):
-    # With Σp = 1, L_i Q (K − 1 columns) has the Fisher factor's outer product.
+def test_reduced_factor_has_the_fisher_and_left_right_apply_it(K, seed, temp):
+    # With Σp = 1, the K × (K − 1) factor diag(√p)B has the Fisher's outer
+    # product and 1ᵀL = 0; left and right apply it (and its transpose) to
+    # every row, also to a class axis of K − 1 whose last block is zero.
     rng = np.random.RandomState(seed)
     P = softmax(temp * rng.normal(size=(3, K)), axis=1)
-    rows = _SoftmaxRows(rng.normal(size=(3, 2)), P, 0.7, np, reduced=True)
-    Q, L = rows.step_basis(1), rows.factor(1)
-    np.testing.assert_allclose(Q.T @ Q, np.eye(K - 1), atol=1e-14)
-    np.testing.assert_allclose(Q.T @ np.sqrt(P[1]), 0.0, atol=1e-14)
-    Lq = rows.step_factor(1)
-    np.testing.assert_allclose(Lq @ Lq.T, L @ L.T, atol=1e-14)
-    assert _SoftmaxRows(rows.H, P, 0.7, np).step_basis(1) is None
+    H = rng.normal(size=(3, 2))
+    full, rows = _SoftmaxRows(H, P, 0.7, np), _SoftmaxRows(H, P, 0.7, np, reduced=True)
+    assert rows.rank == K - 1 and full.rank == K
+    Ls = [rows.factor(i) for i in range(3)]
+    for i, L in enumerate(Ls):
+        assert L.shape == (K, K - 1)
+        np.testing.assert_allclose(L @ L.T, full.factor(i) @ full.factor(i).T, atol=1e-14)
+        np.testing.assert_allclose(L.sum(axis=0), 0.0, atol=1e-14)
+    Y = rng.normal(size=(3, K, 4))
+    want = np.stack([L.T @ y for L, y in zip(Ls, Y, strict=True)])
+    np.testing.assert_allclose(rows.left(Y.copy(), slice(None)), want, atol=1e-14)
+    shifted = Y[:, : K - 1, :] - Y[:, K - 1 :, :]
+    np.testing.assert_allclose(rows.left(shifted, slice(None)), want, atol=1e-13)
+    X = rng.normal(size=(3, K - 1, 4))
+    want = np.stack([L @ x / 0.7 for L, x in zip(Ls, X, strict=True)])
+    np.testing.assert_allclose(rows.right(X, slice(None)), want, atol=1e-14)
 
 
 @given(data=st.data())
@@ -346,16 +357,26 @@ def test_reduced_steps_change_no_pick(data):
 @given(K=st.integers(2, 5), d=st.integers(1, 4), seed=st.integers(0, 2**31 - 1))
 def test_reduced_start_state_matches_the_full_one(K, d, seed):
     # The start's quadratic forms over K − 1 classes (shifted blocks) give
-    # every row the same G and R as over all K.
+    # every row a (K − 1) × (K − 1) G and R congruent to the full K × K ones:
+    # the same traces, the same gains.
     rng = np.random.RandomState(seed)
     H, P = rng.normal(size=(30, d)), softmax(2.0 * rng.normal(size=(30, K)), axis=1)
     A, B = rng.normal(size=(2, K * d, K * d))
     Minv, N = np.eye(K * d) + A @ A.T / (K * d), B @ B.T
-    states = [
-        _SoftmaxRows(H, P, 0.7, np, reduced=reduced).initial_state(Minv, N)
-        for reduced in (False, True)
-    ]
-    np.testing.assert_allclose(states[1], states[0], rtol=1e-9, atol=1e-12 * np.abs(N).max())
+    full, reduced = (
+        _SoftmaxRows(H, P, 0.7, np, reduced=r).initial_state(Minv, N) for r in (False, True)
+    )
+    assert full.shape == (30, 2 * K, K) and reduced.shape == (30, 2 * K - 2, K - 1)
+    for S, k in [(full, K), (reduced, K - 1)]:
+        traces = np.trace(S[:, :k, :], axis1=1, axis2=2), np.trace(S[:, k:, :], axis1=1, axis2=2)
+        gains = _state_trace_solve(S.copy(), k, 1.0, np)
+        if k == K:
+            want = traces, gains
+        else:
+            atol = 1e-12 * np.abs(N).max()
+            np.testing.assert_allclose(traces[0], want[0][0], rtol=1e-9)
+            np.testing.assert_allclose(traces[1], want[0][1], rtol=1e-9, atol=atol)
+            np.testing.assert_allclose(gains, want[1], rtol=1e-9, atol=atol)
 
 
 @given(data=st.data())
@@ -374,12 +395,13 @@ def test_reduced_steps_would_be_wrong_for_unnormalised_probabilities():
     # V_iV_iᵀ, and the metric drifts from the dense M⁻¹.
     rng = np.random.RandomState(0)
     P = 0.6 * softmax(rng.normal(size=(4, 3)), axis=1)
+    H = rng.normal(size=(4, 2))
+    V = _SoftmaxRows(H, P, 1.0, np).dense_factors([2])  # the Fisher's true factor
     for reduced, close in [(False, True), (True, False)]:
-        rows = _SoftmaxRows(rng.normal(size=(4, 2)), P, 1.0, np, reduced=reduced)
+        rows = _SoftmaxRows(H, P, 1.0, np, reduced=reduced)
         metric = _DenseMetric(np.eye(6), None, np)
         metric.step(rows, 2, 1.0, None)
         metric.fold(None)
-        V = rows.dense_factors([2])
         assert np.allclose(metric.DN[0], np.linalg.inv(np.eye(6) + V @ V.T)) == close
 
 

@@ -23,17 +23,24 @@ def numpy_path():
     return mock.patch.dict(os.environ, {"SKACTIVE_NUMBA": "0"})
 
 
-def dense_update(Y, P, w, S, k):
-    """``S + [Ũ;Ẽ]Ũᵀ`` row by row, with ``Ũ, Ẽ = diag(w)(I − 1pᵀ)Ŷ`` as explicit K×k products.
+def dense_update(Y, P, w, S, k, reduced):
+    """``S + [Ũ;Ẽ]Ũᵀ`` row by row, with ``Ũ, Ẽ = L_xᵀŶ`` as explicit products.
 
-    ``Y`` holds ``Ka`` class blocks of ``k`` columns; with ``Ka = K − 1`` the
-    last block is zero (the reduced steps of rows whose probabilities sum to one).
+    ``L_xᵀ = (I − p1ᵀ)ᵀdiag(w)`` (K × K); for reduced rows ``Bᵀdiag(w)``
+    ((K − 1) × K), ``B`` the first K − 1 columns of the reflection
+    ``I − 2vvᵀ/vᵀv``, ``v = √p + e_K``, and ``Y`` holds the first K − 1 class
+    blocks of ``k`` columns (the last block is zero).
     """
     K, m = P.shape
     Ka = Y.shape[0] // (2 * k)
     out = S.copy()
     for x in range(m):
-        L_t = np.diag(w[:, x]) @ (np.eye(K) - np.outer(np.ones(K), P[:, x]))
+        if reduced:
+            v = np.sqrt(P[:, x]) + np.eye(K)[K - 1]
+            B = (np.eye(K) - 2.0 * np.outer(v, v) / (v @ v))[:, : K - 1]
+            L_t = B.T @ np.diag(w[:, x])
+        else:
+            L_t = np.diag(w[:, x]) @ (np.eye(K) - np.outer(np.ones(K), P[:, x]))
         Yx = np.zeros((2, K, k))
         Yx[:, :Ka, :] = Y[:, x].reshape(2, Ka, k)
         U, E = L_t @ Yx[0], L_t @ Yx[1]
@@ -91,19 +98,23 @@ def test_solve_rows_matches_dense_solve(case, sign):
 @given(case=row_ranges(), score=st.booleans(), reduced=st.booleans())
 def test_update_rows_matches_dense_products(case, score, reduced):
     K, n, lo, hi, rng = case
-    S = random_state(rng, K, n, 1.0)
+    rank = K - 1 if reduced else K
+    S = random_state(rng, rank, n, 1.0)
     P = np.ascontiguousarray(softmax(rng.normal(size=(n, K)) * 3, axis=1).T)
     w = 0.7 * np.sqrt(P)
-    k = K - 1 if reduced else K
-    Y = rng.normal(size=(2 * k * k if reduced else 2 * K * K, hi - lo)) * 0.1
+    if reduced:
+        beta = 2.0 / (P[: K - 1].sum(axis=0) + (np.sqrt(P[K - 1]) + 1.0) ** 2)
+    else:
+        beta = np.ones(n)
+    Y = rng.normal(size=(2 * rank * rank, hi - lo)) * 0.1
     want = S.copy()
-    want[:, :, lo:hi] = dense_update(Y, P[:, lo:hi], w[:, lo:hi], S[:, :, lo:hi], k)
+    want[:, :, lo:hi] = dense_update(Y, P[:, lo:hi], w[:, lo:hi], S[:, :, lo:hi], rank, reduced)
     gains = np.full(n, -7.0)
-    loops.update_rows(Y, P, w, S, lo, hi, gains, score, k)
+    loops.update_rows(Y, P, w, beta, S, lo, hi, gains, score, rank)
     # The solves read only the upper triangle of G: that is what must be current.
-    upper = np.triu(np.ones((K, K), dtype=bool))
-    np.testing.assert_allclose(S[:K][upper], want[:K][upper], rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(S[K:], want[K:], rtol=1e-12, atol=1e-12)
+    upper = np.triu(np.ones((rank, rank), dtype=bool))
+    np.testing.assert_allclose(S[:rank][upper], want[:rank][upper], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(S[rank:], want[rank:], rtol=1e-12, atol=1e-12)
     if score:  # want's G is symmetric: its lower triangle mirrors the upper one
         np.testing.assert_allclose(gains[lo:hi], dense_gains(want[:, :, lo:hi]), rtol=1e-9)
     outside = np.ones(n, dtype=bool)

@@ -99,8 +99,8 @@ class _Rows:
     :meth:`class_weights` (the entries of ``S_x = L_x L_xᵀ``).
     """
 
-    # Whether a step's update uses K − 1 class blocks and Woodbury columns
-    # (softmax rows whose probabilities sum to one: see _SoftmaxRows).
+    # Whether each row's factor has K − 1 columns, not K (softmax rows whose
+    # probabilities sum to one: see _SoftmaxRows).
     reduced = False
 
     def __init__(self, H, scale, xp):
@@ -183,56 +183,42 @@ class _Rows:
 
         A pass over all of ``M⁻¹`` per step (memory-bound): :func:`_matvec`.
         ``Minv`` may be a stack (…, Kd, Kd) of such matrices, read in one pass.
-        ``L`` replaces the factor ``L_i`` (e.g. by :meth:`step_factor`).
+        ``L`` replaces the factor ``L_i``.
         """
         xp = self.xp
         flat = xp.reshape(Minv, (-1, self.d))  # row (…, r, a): block a of row r
         hats = xp.reshape(_matvec(flat, self.H[i, :], workers), (*Minv.shape[:-1], self.K))
         return _mm(hats, self.factor(i) if L is None else L)
 
-    def step_basis(self, i):
-        """An orthonormal K × k basis of the columns of ``L_i`` a step needs; ``None``: all K."""
-        return None
-
-    def step_factor(self, i):
-        """``L_i`` times :meth:`step_basis`: a step's factor, ``V_iV_iᵀ = (L ⊗ h_i)(L ⊗ h_i)ᵀ``."""
-        L, basis = self.factor(i), self.step_basis(i)
-        return L if basis is None else L @ basis
-
     @property
-    def blocks(self):
-        """Class blocks of a step's GEMM (:meth:`step_matrix`): K, or K − 1 when reduced."""
+    def rank(self):
+        """Columns of each row's factor ``L_x``: K, or K − 1 when :attr:`reduced`.
+
+        The size of every row's ``G_x`` and ``R_x``, of a step's Woodbury
+        columns and of the class blocks of its GEMM (:meth:`step_matrix`).
+        """
         return self.K - 1 if self.reduced else self.K
 
     def step_matrix(self, Y):
         """:meth:`hat_matrix` of a step's ``Y`` (Kd × k), less its last class block if reduced.
 
-        ``L_xᵀ`` maps a shift common to all class blocks to zero when ``Σp_x = 1``
-        (``L_xᵀ1 = (1 − Σp_x)√p_x``), so subtracting the last block from the
-        others changes no ``Ũ``, and the update's GEMM needs K − 1 blocks.
+        A reduced factor has ``1ᵀL_x = 0``, so ``L_xᵀ`` maps a shift common to
+        all class blocks to zero: subtracting the last block from the others
+        changes no ``Ũ``, and the update's GEMM needs K − 1 blocks.
         """
         xp, K, d, k = self.xp, self.K, self.d, Y.shape[1]
         Yb = xp.reshape(Y, (K, d, k))
         if self.reduced:
             Yb = Yb[: K - 1, :, :] - Yb[K - 1 :, :, :]
-        return xp.reshape(xp.permute_dims(Yb, (1, 0, 2)), (d, self.blocks * k))
-
-    def left_step(self, Y_hat, sl):
-        """:meth:`left` of a step's (m, 2, blocks, k) projections: (m, 2, K, k)."""
-        if self.reduced:
-            xp = self.xp
-            zero = xp.zeros((*Y_hat.shape[:2], 1, Y_hat.shape[3]), dtype=Y_hat.dtype,
-                            **_device_kw(Y_hat))  # fmt: skip
-            Y_hat = xp.concat([Y_hat, zero], axis=2)
-        return self.left(Y_hat, sl)
+        return xp.reshape(xp.permute_dims(Yb, (1, 0, 2)), (d, self.rank * k))
 
     def dense_factors(self, idx):
-        """``[V_i for i in idx]`` as one Kd × (K·len(idx)) matrix (the low-rank path)."""
+        """``[V_i for i in idx]`` as one Kd × (rank·len(idx)) matrix (the low-rank path)."""
         xp, K, d = self.xp, self.K, self.d
         rows = self.take(idx)
-        Ls = xp.stack([rows.factor(j) for j in range(rows.n)])  # (m, K, K): a, k
+        Ls = xp.stack([rows.factor(j) for j in range(rows.n)])  # (m, K, rank): a, k
         V = Ls[:, :, None, :] * rows.H[:, None, :, None]  # (m, a, d, k)
-        return xp.reshape(xp.permute_dims(V, (1, 2, 0, 3)), (K * d, rows.n * K))
+        return xp.reshape(xp.permute_dims(V, (1, 2, 0, 3)), (K * d, rows.n * self.rank))
 
     def initial_state(self, Minv, N, workers=None):
         """Every row's forward state ``[−G_x ; R_x/2]`` from ``M⁻¹`` and ``N = M⁻¹FM⁻¹``.
@@ -240,14 +226,14 @@ class _Rows:
         Written chunk by chunk into the one (n, 2K, K) array of :class:`_State`:
         no pool-sized ``G`` and ``R`` next to it.
         """
-        xp, K = self.xp, self.K
-        S = _empty_state(self.n, K, self.H, xp)
+        xp, k = self.xp, self.rank
+        S = _empty_state(self.n, k, self.H, xp)
         packed = self.quad_prepare([Minv, N])
 
         def fill(sl):
             G_hat, R_hat = self.hat_quad(packed, sl)
-            S[sl, :K, :] = -self.sandwich(G_hat, sl)
-            S[sl, K:, :] = 0.5 * self.sandwich(R_hat, sl)
+            S[sl, :k, :] = -self.sandwich(G_hat, sl)
+            S[sl, k:, :] = 0.5 * self.sandwich(R_hat, sl)
 
         Workers.run(workers, fill, self.quad_chunks())
         return S
@@ -260,7 +246,7 @@ class _Rows:
 
         def part(sl):
             X = self.left(xp.reshape(self.H[sl, :] @ Yr, (-1, K, k)), sl, scale=1.0)
-            X = self.right(X, sl)  # L_x X: (m, K, k)
+            X = self.right(X, sl)  # L_x X: (m, K, k) from (m, rank, k)
             return self.H[sl, :].mT @ xp.reshape(X, (-1, K * k))
 
         parts = Workers.run(workers, part, list(row_chunks(self.n, 8 * 4 * K * k)))
@@ -274,21 +260,31 @@ class _SoftmaxRows(_Rows):
     Column c of ``L_x`` is ``√p_c (e_c − p)``, so ``V_x V_xᵀ = scale² S_x ⊗ h hᵀ``
     with ``S_x = L_x L_xᵀ = diag(p) − p pᵀ``: the expected Fisher information of
     the cross-entropy loss in the last layer's weights.
+
+    ``reduced`` rows (every ``Σp = 1``; the caller checks: :func:`sums_to_one`)
+    use the K × (K − 1) factor ``L_x = diag(√p) B_x`` instead, ``B_x`` the first
+    K − 1 columns of the Householder reflection taking ``e_K`` to ``−√p_x``: an
+    orthonormal basis of ``√p_x``'s complement, so ``L_xL_xᵀ = diag(√p)(I −
+    √p√pᵀ)diag(√p) = S_x`` as well. Each row's ``G_x`` and ``R_x`` are then
+    (K − 1) × (K − 1) and a step has K − 1 Woodbury columns; every gain
+    ``tr((I ± G)⁻¹R)`` is the same (the two factors differ by an isometry).
     """
 
     def __init__(self, H, P, scale, xp, reduced=False):
         super().__init__(H, scale, xp)
-        # With Σp = 1 on every row (the caller checks: sums_to_one), each V_x
-        # has rank K − 1, as L_x√p_x = (1 − Σp_x)p_x = 0: a step needs K − 1
-        # Woodbury columns and class blocks (step_basis, step_matrix).
         self.reduced = bool(reduced) and P.shape[1] > 1
         # A probability is >= 0; clip round-off (-0.0, -1e-17) before the root.
         self.P = xp.clip(P, 0.0, None)
         self.sqrt_p = xp.sqrt(self.P)
         self.weight = scale * self.sqrt_p
-        self.K = P.shape[1]
+        self.K = K = P.shape[1]
+        if self.reduced:
+            # B_x = I − β v vᵀ on its first K − 1 columns, v = √p + e_K, β = 2 / vᵀv
+            # (vᵀv >= 2: no cancellation).
+            top = self.sqrt_p[:, K - 1] + 1.0
+            self.beta = 2.0 / (xp.sum(self.P[:, : K - 1], axis=1) + top * top)
         nd2 = self.d * (self.d + 1) // 2
-        self.quad_row_bytes = 8 * (3 * nd2 + 6 * self.K * self.K)
+        self.quad_row_bytes = 8 * (3 * nd2 + 6 * K * K)
         # Pair-product chunks are d²/2 per row: keep them cache-sized.
         self.quad_rows = 512
 
@@ -300,45 +296,63 @@ class _SoftmaxRows(_Rows):
 
     @functools.cached_property
     def rows_last(self):
-        """``P`` and ``scale·√p`` as (K, n) arrays, for the compiled loops (numpy)."""
-        return np.ascontiguousarray(self.P.T), np.ascontiguousarray(self.weight.T)
+        """``P`` and ``scale·√p`` as (K, n) arrays and ``β`` (n,), for the compiled loops.
+
+        ``β`` is 1 for rows that are not reduced: ``L_xᵀŶ = diag(√p)(Ŷ − 1 pᵀŶ)``.
+        """
+        beta = self.beta if self.reduced else np.ones(self.n, dtype=self.P.dtype)
+        return np.ascontiguousarray(self.P.T), np.ascontiguousarray(self.weight.T), beta
 
     def left(self, Y_hat, sl, scale=None):
-        """``scale · L_xᵀ Ŷ`` on the class axis (-2) of ``Ŷ``, (m, [j,] K, k), in place.
+        """``scale · L_xᵀ Ŷ`` on the class axis (-2) of ``Ŷ``, (m, [j,] K, k): (…, rank, k).
 
-        ``L_xᵀ Ŷ = diag(√p)(Ŷ − 1 pᵀŶ)``: O(K·k) per row instead of a K×K product.
-        Overwrites Ŷ (always a fresh temporary here) to save n-sized copies.
+        ``L_xᵀ Ŷ = diag(√p)(Ŷ − 1 pᵀŶ)``, or for reduced rows
+        ``Bᵀdiag(√p)Ŷ = diag(√p)(Ŷ − β 1 vᵀdiag(√p)Ŷ)`` on the first K − 1
+        classes: O(K·k) per row instead of a K×K product. Reduced rows also
+        take a class axis of K − 1, for a ``Ŷ`` whose last class block is zero
+        (:meth:`step_matrix`). Works in place on Ŷ (a fresh temporary here).
         """
+        rank = self.rank
         extra = (slice(None),) + (None,) * (Y_hat.ndim - 3)
-        P = self.P[sl, :][extra + (None, slice(None))]
-        Y_hat -= P @ Y_hat
+        P = self.P[sl, :]
+        if not self.reduced:
+            Y_hat -= P[extra + (None, slice(None))] @ Y_hat
+        else:
+            shift = P[:, :rank][extra + (None, slice(None))] @ Y_hat[..., :rank, :]
+            if Y_hat.shape[-2] > rank:  # vᵀdiag(√p) on the last class: (1 + √p_K)√p_K
+                p_last = (P[:, rank] + self.sqrt_p[sl, rank])[extra + (None, None)]
+                shift += p_last * Y_hat[..., rank:, :]
+            Y_hat = Y_hat[..., :rank, :]
+            Y_hat -= self.beta[sl][extra + (None, None)] * shift
         w = self.weight if scale is None else scale * self.sqrt_p
-        Y_hat *= w[sl, :][extra + (slice(None), None)]
+        Y_hat *= w[sl, :rank][extra + (slice(None), None)]
         return Y_hat
 
     def right(self, X, sl):
-        """``L_x X`` for (m, K, k) ``X``: ``√p∘X − p (1ᵀ(√p∘X))``."""
-        out = self.sqrt_p[sl, :, None] * X
-        return out - self.P[sl, :, None] * self.xp.sum(out, axis=1, keepdims=True)
+        """``L_x X`` (unscaled) for (m, rank, k) ``X``: (m, K, k).
+
+        ``√p∘X − p (1ᵀ(√p∘X))``, or for reduced rows ``√p∘(X̄ − β v (vᵀX̄))``
+        with ``X̄ = [X; 0]``.
+        """
+        xp = self.xp
+        if not self.reduced:
+            out = self.sqrt_p[sl, :, None] * X
+            return out - self.P[sl, :, None] * xp.sum(out, axis=1, keepdims=True)
+        sqrt_p, rank = self.sqrt_p[sl, :], self.rank
+        vx = self.beta[sl, None, None] * xp.sum(sqrt_p[:, :rank, None] * X, axis=1, keepdims=True)
+        last = -(sqrt_p[:, rank:, None] + 1.0) * vx
+        return sqrt_p[:, :, None] * xp.concat([X - sqrt_p[:, :rank, None] * vx, last], axis=1)
 
     def factor(self, i):
-        p, sqrt_p = self.P[i, :], self.sqrt_p[i, :]
-        return self.scale * (_eye(self.K, p, self.xp) - p[:, None]) * sqrt_p[None, :]
-
-    def step_basis(self, i):
-        """The first K − 1 columns of the Householder reflection taking ``e_K`` to ``−√p_i``.
-
-        They span ``√p_i``'s complement, where ``L_i`` has all its range when
-        ``Σp_i = 1``: ``V_iV_iᵀ = (L_iQ ⊗ h_i)(L_iQ ⊗ h_i)ᵀ``. ``v = √p + e_K``
-        has ``vᵀv >= 2``: no cancellation.
-        """
-        if not self.reduced:
-            return None
+        """``scale · L_i`` (K × rank)."""
         xp, K = self.xp, self.K
-        eye = _eye(K, self.sqrt_p, xp)
-        v = self.sqrt_p[i, :] + eye[K - 1, :]
-        reflect = eye - (2.0 / xp.sum(v * v)) * (v[:, None] * v[None, :])
-        return reflect[:, : K - 1]
+        p, sqrt_p = self.P[i, :], self.sqrt_p[i, :]
+        eye = _eye(K, p, xp)
+        if not self.reduced:
+            return self.scale * (eye - p[:, None]) * sqrt_p[None, :]
+        v = sqrt_p + eye[K - 1, :]
+        basis = eye[:, : K - 1] - self.beta[i] * (v[:, None] * v[None, : K - 1])
+        return self.scale * sqrt_p[:, None] * basis
 
     def weights(self, sl, ia, ib):
         """Entries ``(a, b)``, ``a <= b``, of ``S_x = L_x L_xᵀ`` for the rows in ``sl``."""
@@ -408,7 +422,7 @@ class _SoftmaxRows(_Rows):
         With :attr:`reduced` rows, ``A`` is first shifted to
         ``A_ab − A_aK − A_Kb + A_KK`` (K the last class), whose last block row
         and column are zero: ``Â_x`` changes by ``c1ᵀ + 1cᵀ`` terms, which
-        ``L_xᵀ · L_x`` maps to zero when ``Σp_x = 1``, so the sandwich is the
+        ``L_xᵀ · L_x`` maps to zero (``1ᵀL_x = 0``), so the sandwich is the
         same and the GEMM needs the pairs of K − 1 classes (45 of 55 at K = 10).
         """
         xp, K, d = self.xp, self.K, self.d
@@ -424,21 +438,17 @@ class _SoftmaxRows(_Rows):
         One GEMM of the rows' pair products ``h_j h_k`` (``j <= k``) against the
         packed blocks: half the multiplications of ``(I ⊗ h)ᵀ A (I ⊗ h)``.
         """
-        xp, K = self.xp, self.K
+        xp = self.xp
         ia, _, unpack = self.class_pairs
-        k = self.blocks  # reduced: the last class's row and column are zero
+        # Reduced: (K − 1) × (K − 1); the last class's row and column are zero.
+        k = self.rank
         # Wide form, rows last: 1.5x faster in OpenBLAS than (m × d²/2)(d²/2 × ·).
         quads = (packed.mT @ self.pair_rows(sl)).mT
         m = quads.shape[0]
-        out = []
-        for t in range(0, quads.shape[1], ia.size):
-            A_hat = xp.reshape(xp.take(quads[:, t : t + ia.size], unpack, axis=1), (m, k, k))
-            if k < K:
-                full = xp.zeros((m, K, K), dtype=A_hat.dtype, **_device_kw(A_hat))
-                full[:, :k, :k] = A_hat
-                A_hat = full
-            out.append(A_hat)
-        return out
+        return [
+            xp.reshape(xp.take(quads[:, t : t + ia.size], unpack, axis=1), (m, k, k))
+            for t in range(0, quads.shape[1], ia.size)
+        ]
 
 
 class _LinearRows(_Rows):
@@ -655,8 +665,8 @@ class _DenseMetric:
         xp = self.xp
         if self.DN is None:
             self._start(workers)
-        L = rows.step_factor(i)
-        k = L.shape[1]  # K, or K − 1 (see _SoftmaxRows.step_basis)
+        L = rows.factor(i)
+        k = L.shape[1]  # K, or K − 1 (reduced rows: see _SoftmaxRows)
         if self.Q is None:
             width = self.fold_columns or min(self.D // 2, round(170 * math.sqrt(self.D / 1280)))
             width = max(k, width)  # a fold comes before a step that would not fit
@@ -793,9 +803,7 @@ class _LowRankMetric:
     def step(self, rows, i, sign, workers):
         """Add (sign +1) or remove (−1) row ``i``'s Fisher: see :func:`_step_directions`."""
         xp = self.xp
-        W, L, basis = self.factor(rows, i, workers), rows.factor(i), rows.step_basis(i)
-        if basis is not None:  # M⁻¹V_i and L_i on the step's K − 1 columns
-            W, L = W @ basis, L @ basis
+        W, L = self.factor(rows, i, workers), rows.factor(i)
         Ui = _factor_t(rows, i, L, W)
         # I ± G_i is SPD: eigenvalues >= 1 forward, in (0, 1] backward (M ⪰ λI + V_iV_iᵀ).
         Wt = W @ _cholesky_inverse_factor(_eye(W.shape[1], Ui, xp) + sign * Ui, xp)
@@ -829,7 +837,7 @@ class _LowRankMetric:
         ``R = Y_xᵀFY_x = V_xᵀFV_x/λ² − (A + Aᵀ)/λ + U(𝒲ᵀF𝒲)Uᵀ``, where
         ``U = V_xᵀ𝒲``, ``A = V_xᵀF𝒲 Uᵀ``.
         """
-        xp, K, lam, r = self.xp, rows.K, self.lam, self.r
+        xp, K, lam, r = self.xp, rows.rank, self.lam, self.r
         S = _empty_state(rows.n, K, rows.H, xp)
         W = self.W[:, :r]
         FW = self.fisher(W, workers) if r else None
@@ -841,7 +849,7 @@ class _LowRankMetric:
             Hs = rows.H[sl, :]
             m = Hs.shape[0]
             LtL = rows.left(rows.right(xp.broadcast_to(eye, (m, K, K)), sl), sl, scale=1.0)
-            VV = (rows.scale**2 * xp.vecdot(Hs, Hs))[:, None, None] * LtL  # V_xᵀV_x
+            VV = (rows.scale**2 * xp.vecdot(Hs, Hs))[:, None, None] * LtL  # V_xᵀV_x (rank²)
             if self.fisher_rows is None:
                 VFV = VV
             else:
@@ -870,10 +878,11 @@ class _State:
     ``tr(M⁻¹F)`` if it were added. ``sign=-1`` (backward): the rows are in ``M``
     and the score ``tr((I − G_x)⁻¹R_x)`` is the rise if it were removed.
 
-    Both K×K matrices live in one (n, 2K, K) array ``S = [−sign·G_x ; R½_x]``
-    with ``R_x = R½_x + R½_xᵀ``: a step's update of both is then one batched
+    Both k×k matrices (k = ``rows.rank``: K, or K − 1 for reduced rows) live
+    in one (n, 2k, k) array ``S = [−sign·G_x ; R½_x]`` with
+    ``R_x = R½_x + R½_xᵀ``: a step's update of both is then one batched
     product ``[Ũ ; Ẽ] Ũᵀ`` added to ``S``, instead of four passes over the
-    pool's state (each pass over small K×K matrices costs about as much in
+    pool's state (each pass over small k×k matrices costs about as much in
     numpy as the step's whole GEMM does per row).
     """
 
@@ -882,11 +891,11 @@ class _State:
         self.workers = workers
         if S is None:
             S = metric.initial_state(rows, workers)  # a forward (sign +1) state
-        self.loops = _loops_for(S, rows.K, rows.xp)
-        # Forward passes with K > 1 keep cheap bounds on every gain, so that
-        # exact K×K solves are only needed where a row could be the best. The
+        self.loops = _loops_for(S, rows.rank, rows.xp)
+        # Forward passes with k > 1 keep cheap bounds on every gain, so that
+        # exact k×k solves are only needed where a row could be the best. The
         # compiled loops solve every row's system for less than numpy's bounds.
-        self.bounded = sign > 0 and rows.K > 1 and self.loops is None
+        self.bounded = sign > 0 and rows.rank > 1 and self.loops is None
         xp, dev = self.xp, _device_kw(S)
         self.gains = xp.empty((S.shape[0],), dtype=S.dtype, **dev)
         if self.bounded:
@@ -914,13 +923,14 @@ class _State:
         if self.loops is not None:
             self.loops.solve_rows(self.S_last, *sl.indices(self.rows.n)[:2], self.gains)
         elif self.bounded:
-            self.lower[sl], self.upper[sl] = _half_bounds(self.S[sl, :, :], self.rows.K, self.xp)
+            self.lower[sl], self.upper[sl] = _half_bounds(self.S[sl, :, :], self.rows.rank, self.xp)
         else:
-            self.gains[sl] = _state_trace_solve(self.S[sl, :, :], self.rows.K, self.sign, self.xp)
+            k = self.rows.rank
+            self.gains[sl] = _state_trace_solve(self.S[sl, :, :], k, self.sign, self.xp)
 
     def exact(self, idx):
         """Exact scores of the rows ``idx``, in cache-sized chunks on the workers."""
-        xp, K = self.xp, self.rows.K
+        xp, K = self.xp, self.rows.rank
         S = xp.take(self.S, idx, axis=0)
         out = xp.empty((S.shape[0],), dtype=S.dtype, **_device_kw(S))
 
@@ -1030,18 +1040,16 @@ class _State:
         return buf[: shape[0]]
 
     def _update(self, sl, Yr, score):
-        xp, rows, K = self.xp, self.rows, self.rows.K
+        xp, rows, k = self.xp, self.rows, self.rows.rank
         Hs = rows.H[sl, :]
         m = Hs.shape[0]
         if self.loops is not None:
             return self._update_compiled(sl, Hs, Yr, score)
         Y = _matmul_into(Hs, Yr, self._buffer("proj", (m, Yr.shape[1])), xp)
-        k = Yr.shape[1] // (2 * rows.blocks)
-        Y = rows.left_step(xp.reshape(Y, (m, 2, rows.blocks, k)), sl)
+        Y = rows.left(xp.reshape(Y, (m, 2, k, Yr.shape[1] // (2 * k))), sl)
         # [ŨŨᵀ ; ẼŨᵀ] in one batched product, added to [−sign·G ; R½] in place.
-        X = _matmul_into(
-            xp.reshape(Y, (m, 2 * K, k)), Y[:, 0, :, :].mT, self._buffer("outer", (m, 2 * K, K)), xp
-        )
+        outer = self._buffer("outer", (m, 2 * k, k))
+        X = _matmul_into(xp.reshape(Y, (m, 2 * k, -1)), Y[:, 0, :, :].mT, outer, xp)
         S = self.S[sl, :, :]
         S += X
         if score:
@@ -1052,10 +1060,10 @@ class _State:
         m, width = Hs.shape[0], Yr_t.shape[0]
         Y = self._buffer("proj_t", (m * width,)).reshape(width, m)
         np.matmul(Yr_t, Hs.T, out=Y)
-        P, w = self.rows.rows_last
+        P, w, beta = self.rows.rows_last
         lo, hi, _ = sl.indices(self.rows.n)
-        k = width // (2 * self.rows.blocks)  # Woodbury columns of the step
-        self.loops.update_rows(Y, P, w, self.S_last, lo, hi, self.gains, score, k)
+        k = width // (2 * self.rows.rank)  # Woodbury columns of the step
+        self.loops.update_rows(Y, P, w, beta, self.S_last, lo, hi, self.gains, score, k)
 
     def _drop(self, i):
         xp = self.xp
@@ -1066,17 +1074,17 @@ class _State:
 
     def restrict(self, picks):
         """The picked rows only, scored for removal (the backward pass)."""
-        xp, K = self.xp, self.rows.K
+        xp, k = self.xp, self.rows.rank
         idx = _index(picks, xp, self.S)
         S = xp.take(self.S, idx, axis=0)
         # The backward state holds +G where the forward one held −G.
-        S[:, :K, :] *= -1.0
+        S[:, :k, :] *= -1.0
         # The metric is updated in place from here on.
         return _State(self.rows.take(idx), self.metric.copy(), -1.0, self.workers, S)
 
 
 def _empty_state(n, K, like, xp):
-    """Room for ``n`` rows' ``[−sign·G ; R½]`` blocks (see :class:`_State`).
+    """Room for ``n`` rows' ``[−sign·G ; R½]`` blocks of size K (the rows' rank; :class:`_State`).
 
     Rows-last underneath when the compiled loops will run on it, so that
     :class:`_State` takes it without a copy.
@@ -1087,7 +1095,7 @@ def _empty_state(n, K, like, xp):
 
 
 def _loops_for(like, K, xp):
-    """The compiled loops for a state like ``like`` (numpy float, K > 1), else None."""
+    """The compiled loops for a rank-K state like ``like`` (numpy float, K > 1), else None."""
     if xp is np and K > 1 and like.dtype in (np.float32, np.float64):
         return _compiled.kernels()
     return None
@@ -1269,8 +1277,9 @@ def _low_rank_metric(pool, lab, n_select, lam, fisher, capacity, unscaled):
 def sums_to_one(P, xp, eps=None):
     """Whether every row of ``P`` sums to one within 16·K ulps (a softmax's round-off).
 
-    Then each row's Fisher factor has rank K − 1 and a step needs K − 1
-    Woodbury columns (:meth:`_SoftmaxRows.step_basis`). The rank-one part
+    Then each row's Fisher factor has rank K − 1: its ``G_x``, ``R_x`` are
+    (K − 1) × (K − 1) and a step needs K − 1 Woodbury columns (reduced
+    :class:`_SoftmaxRows`). The rank-one part
     left out has weight ``|1 − Σp|``: at this tolerance, below the round-off of
     the gains themselves. ``eps``: the ulp to count in (default: ``P``'s
     dtype's); probabilities normalised in float32 and cast to float64
@@ -1493,8 +1502,9 @@ def bait_select(
     step solves the K×K systems exactly only for the rows whose upper bound on
     the gain reaches the best lower bound (bounds from ``tr R``, ``tr GR`` and
     ``tr G²R``); this changes no pick, ties included. When every row of ``P``
-    sums to one (to 16·K ulps), each Fisher factor has rank K − 1 and a step
-    works with K − 1 Woodbury columns and class blocks, with the same picks.
+    sums to one (to 16·K ulps), each Fisher factor has rank K − 1: every
+    row's state is (K − 1) × (K − 1) and a step works with K − 1 Woodbury
+    columns and class blocks, with the same picks.
 
     References
     ----------

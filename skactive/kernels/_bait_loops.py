@@ -3,8 +3,8 @@
 import numba
 import numpy as np
 
-# Rows per block of the update: the block's 2K·K·64 temporaries (100 KB at
-# K = 10) stay in L2 while they are used.
+# Rows per block of the update: the block's 2k·k·64 temporaries (100 KB at
+# k = 10) stay in L2 while they are used.
 _BLOCK = 64
 
 # 'contract' only lets LLVM fuse a*b+c into FMAs (as BLAS does); no
@@ -13,49 +13,48 @@ _jit = numba.njit(nogil=True, cache=True, fastmath={"contract"})
 
 
 @_jit
-def update_rows(Y, P, w, S, lo, hi, gains, score, k):
+def update_rows(Y, P, w, beta, S, lo, hi, gains, score, k):
     """``S += [Ũ;Ẽ]Ũᵀ`` for rows ``lo:hi``, then (if ``score``) their exact gains.
 
     Every array is rows-last, so each inner loop runs over contiguous rows.
-    ``Y`` (2·Ka·k, hi − lo): row ``(j·Ka + a)·k + b`` holds ``Ŷ_j[a, b]``, the
-    step's GEMM, for ``k`` Woodbury columns and ``Ka`` class blocks: ``K``, or
-    ``K − 1`` when the last block was subtracted from the others (rows with
-    ``Σp = 1``: ``L_xᵀ`` ignores a shift common to every block, so block ``K``
-    reads as zero). ``P``, ``w`` (K, n): probabilities and ``scale·√p``;
-    ``S`` (2K, K, n): the state ``[−sign·G ; R½]``, updated in place; ``gains`` (n,).
+    ``S`` (2r, r, n): the state ``[−sign·G ; R½]`` of rank-``r`` factors,
+    updated in place. ``Y`` (2·r·k, hi − lo): row ``(j·r + a)·k + b`` holds
+    ``Ŷ_j[a, b]``, the step's GEMM, for ``k`` Woodbury columns and ``r``
+    class blocks: all K, or the first K − 1 of reduced rows, whose last block
+    was subtracted from the others and reads as zero (``1ᵀL_x = 0``).
+    ``P``, ``w`` (K, n): probabilities and ``scale·√p``; ``beta`` (n,):
+    ``Ũ_a = w_a (Ŷ_a − β Σ_c p_c Ŷ_c)``, with ``β = 1`` unless reduced (see
+    ``_SoftmaxRows.left``); ``gains`` (n,).
     """
-    K = P.shape[0]
-    Ka = Y.shape[0] // (2 * k)
-    Yh = np.empty((2 * K, k, _BLOCK), dtype=S.dtype)
+    rk = S.shape[1]
+    Yh = np.empty((2 * rk, k, _BLOCK), dtype=S.dtype)
     acc = np.empty(_BLOCK, dtype=S.dtype)
     # Scratch of the solves.
-    sa = np.empty((K, K, _BLOCK), dtype=S.dtype)
-    sr = np.empty((K, K, _BLOCK), dtype=S.dtype)
-    sf = np.empty((K, _BLOCK), dtype=S.dtype)
-    sg = np.empty((K, _BLOCK), dtype=S.dtype)
+    sa = np.empty((rk, rk, _BLOCK), dtype=S.dtype)
+    sr = np.empty((rk, rk, _BLOCK), dtype=S.dtype)
+    sf = np.empty((rk, _BLOCK), dtype=S.dtype)
+    sg = np.empty((rk, _BLOCK), dtype=S.dtype)
     for s in range(lo, hi, _BLOCK):
         e = min(s + _BLOCK, hi)
         nb = e - s
-        # Ũ, Ẽ = scale·L_xᵀŶ = scale·diag(√p)(Ŷ − 1 pᵀŶ), on the class axis a.
+        bt = beta[s:e]
         for jj in range(2):
             for b in range(k):
                 acc[:nb] = 0.0
-                for c in range(Ka):
-                    y, p = Y[(jj * Ka + c) * k + b, s - lo : e - lo], P[c, s:e]
+                for c in range(rk):
+                    y, p = Y[(jj * rk + c) * k + b, s - lo : e - lo], P[c, s:e]
                     for r in range(nb):
                         acc[r] += p[r] * y[r]
-                for a in range(Ka):
-                    y = Y[(jj * Ka + a) * k + b, s - lo : e - lo]
-                    wa, o = w[a, s:e], Yh[jj * K + a, b]
+                for r in range(nb):
+                    acc[r] *= bt[r]
+                for a in range(rk):
+                    y = Y[(jj * rk + a) * k + b, s - lo : e - lo]
+                    wa, o = w[a, s:e], Yh[jj * rk + a, b]
                     for r in range(nb):
                         o[r] = wa[r] * (y[r] - acc[r])
-                for a in range(Ka, K):
-                    wa, o = w[a, s:e], Yh[jj * K + a, b]
-                    for r in range(nb):
-                        o[r] = -wa[r] * acc[r]
         # G's lower triangle is left stale: the solves read only its upper one.
-        for i in range(2 * K):
-            for j in range(i if i < K else 0, K):
+        for i in range(2 * rk):
+            for j in range(i if i < rk else 0, rk):
                 t = S[i, j, s:e]
                 # Four terms per pass over the rows: fewer loads and stores of
                 # t, the same order of additions.
