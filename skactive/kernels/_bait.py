@@ -427,10 +427,9 @@ class _SoftmaxRows(_Rows):
         """
         xp, K, d = self.xp, self.K, self.d
         ia, ib, _ = self.class_pairs
-        host = (ia, ib, *self.pairs[0][2:4])
-        if self.reduced:
-            mats = [_shift_last_block(A, K, d, xp) for A in mats]
-        return xp.concat([_pack_blocks(A, host, K, d, xp) for A in mats], axis=1)
+        ja, jb = self.pairs[0][2:4]
+        blocks = [_class_blocks(A, ia, ib, K, d, xp, shift=self.reduced) for A in mats]
+        return xp.concat([_pack_blocks(X, ja, jb, xp) for X in blocks], axis=1)
 
     def hat_quad(self, packed, sl):
         """``Â_x[a, b] = h_xᵀ A_ab h_x`` for the rows in ``sl`` and each packed ``A``.
@@ -520,26 +519,35 @@ def _pair_products(H, xp, out=None):
     return out
 
 
-def _shift_last_block(A, K, d, xp):
-    """``A_ab − A_aK − A_Kb + A_KK`` for the d × d blocks of a Kd × Kd ``A`` (K the last class)."""
-    A4 = xp.reshape(A, (K, d, K, d))
-    col, row = A4[:, :, K - 1 :, :], A4[K - 1 :, :, :, :]
-    return xp.reshape(A4 - col - row + A4[K - 1 :, :, K - 1 :, :], (K * d, K * d))
+def _class_blocks(A, ia, ib, K, d, xp, shift=False):
+    """The d × d blocks ``A_ab`` of a Kd × Kd ``A`` for the class pairs ``(ia, ib)``: (pairs, d, d).
+
+    ``shift``: ``A_ab − A_aK − A_Kb + A_KK`` instead (K the last class). Only
+    the pairs' blocks are copied: no pass over all of ``A``.
+    """
+    A4, last = xp.reshape(A, (K, d, K, d)), K - 1
+
+    def block(a, b):
+        X = A4[a, :, b, :]
+        if shift:
+            X = X - A4[a, :, last, :] - A4[last, :, b, :] + A4[last, :, last, :]
+        return X
+
+    return xp.stack([block(int(a), int(b)) for a, b in zip(ia, ib, strict=True)])
 
 
-def _pack_blocks(A, pairs, K, d, xp):
-    """Coefficients turning pair products into ``h_xᵀ A_ab h_x`` for ``a <= b``.
+def _pack_blocks(X, ja, jb, xp):
+    """Coefficients turning pair products into ``h_xᵀ A_ab h_x`` for blocks ``X`` (pairs, d, d).
 
     ``Σ_jk h_j h_k A_ab[j,k] = Σ_{j<=k} h_j h_k c_jk`` with ``c_jk = A_ab[j,k] + A_ab[k,j]``
-    off the diagonal and ``A_ab[j,j]`` on it. Returns (n_pairs_d, n_pairs_K).
+    off the diagonal and ``A_ab[j,j]`` on it, for the feature pairs
+    ``(ja, jb)``. Returns (n_pairs_d, pairs).
     """
-    ia, ib, ja, jb = pairs
-    A4 = xp.reshape(A, (K, d, K, d))
-    both = xp.reshape(A4 + xp.permute_dims(A4, (0, 3, 2, 1)), (-1,))
-    flat = ((ia[None, :] * d + ja[:, None]) * K + ib[None, :]) * d + jb[:, None]
-    packed = xp.reshape(xp.take(both, _index(flat, xp, A)), flat.shape)
+    n, d = X.shape[0], X.shape[1]
+    both = xp.reshape(X + xp.permute_dims(X, (0, 2, 1)), (n, d * d))
+    packed = xp.take(both, _index(ja * d + jb, xp, X), axis=1).mT
     half = np.where(ja == jb, 0.5, 1.0)[:, None]
-    return packed * xp.asarray(half, dtype=A.dtype, **_device_kw(A))
+    return packed * xp.asarray(half, dtype=X.dtype, **_device_kw(X))
 
 
 def _eliminate(a, r, shift, xp):
@@ -657,7 +665,14 @@ class _DenseMetric:
         xp, Minv, F, D = self.xp, self.Minv, self.F, self.D
         self.DN = xp.empty((2, D, D), dtype=Minv.dtype, **_device_kw(Minv))
         self.DN[0] = Minv
-        self.DN[1] = _matmul(Minv, Minv if F is None else _matmul(F, Minv, workers), workers)
+        FM = Minv if F is None else _matmul(F, Minv, workers)
+
+        # N = M⁻¹(FM⁻¹) is symmetric: its upper triangle, in row blocks, then a mirror.
+        def upper(rs):
+            self.DN[1, rs, rs.start :] = Minv[rs, :] @ FM[:, rs.start :]
+
+        Workers.run(workers, upper, list(_chunks(D, 8 * D, 128)))
+        _mirror_upper(self.DN[1:], workers, xp)
         self.Minv = self.F = None  # F is not needed again: its products live in N
 
     def step(self, rows, i, sign, workers):
@@ -709,12 +724,8 @@ class _DenseMetric:
             DN[0, rs, rs.start :] += left[rs, :m] @ right[:m, rs.start :]
             DN[1, rs, rs.start :] += left[rs, m:] @ right[m:, rs.start :]
 
-        def mirror(rs):
-            DN[:, rs.stop :, rs] = xp.permute_dims(DN[:, rs, rs.stop :], (0, 2, 1))
-
-        blocks = list(_chunks(self.D, 8 * self.D, 128))
-        Workers.run(workers, upper, blocks)
-        Workers.run(workers, mirror, blocks)
+        Workers.run(workers, upper, list(_chunks(self.D, 8 * self.D, 128)))
+        _mirror_upper(DN, workers, xp)
         self.m = 0
 
 
@@ -1251,14 +1262,34 @@ def _spd_inverse(A, workers, xp):
         return 0.5 * (Ainv + Ainv.mT)
     potrf, potri = scipy.linalg.lapack.get_lapack_funcs(("potrf", "potri"), (A,))
     with blas_threads(1 if workers is None else workers.n):
-        c, info = potrf(A, lower=False)
+        # LAPACK's lower triangle (column-major) is the upper one of the C-ordered transpose.
+        c, info = potrf(A, lower=True)
         if info == 0:
-            c, info = potri(c, lower=False)
+            c, info = potri(c, lower=True, overwrite_c=True)
     if info != 0:  # not reached for λ > 0: a plain inverse as the fallback
         Ainv = np.linalg.inv(A)
         return 0.5 * (Ainv + Ainv.T)
-    upper = np.triu(c)
-    return upper + np.triu(c, 1).T
+    Ainv = np.ascontiguousarray(c.T)  # a view when LAPACK's array is column-major
+    _mirror_upper(Ainv[None], workers, np, diagonal=True)
+    return Ainv
+
+
+def _mirror_upper(A, workers, xp, diagonal=False):
+    """Copy the upper triangle of each (D, D) matrix of a stack ``A`` onto its lower one, in place.
+
+    In row blocks on the workers: a block's strip below the diagonal is a
+    transposed copy of its strip to the right (``np.triu(A) + np.triu(A, 1).T``
+    took 19 ms at D = 1280, this 2 ms). ``diagonal``: the diagonal blocks
+    hold only their upper triangle too (else they are taken as complete).
+    """
+
+    def mirror(rs):
+        A[:, rs.stop :, rs] = xp.permute_dims(A[:, rs, rs.stop :], (0, 2, 1))
+        if diagonal:
+            block = A[:, rs, rs]
+            A[:, rs, rs] = xp.triu(block) + xp.permute_dims(xp.triu(block, k=1), (0, 2, 1))
+
+    Workers.run(workers, mirror, list(_chunks(A.shape[-1], 8 * A.shape[-1], 128)))
 
 
 def _low_rank_metric(pool, lab, n_select, lam, fisher, capacity, unscaled):

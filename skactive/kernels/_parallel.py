@@ -17,7 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 
 def cpu_count():
@@ -119,7 +119,7 @@ class Workers:
 
     def __enter__(self):
         if self.numpy:
-            self._limits = threadpool_limits(limits=1, user_api="blas")
+            self._limits = _blas_limits(1)
         if self.n > 1:
             # The calling thread takes its share of every run: n − 1 pool threads.
             self._pool = ThreadPoolExecutor(max_workers=self.n - 1, thread_name_prefix="skactive")
@@ -167,7 +167,27 @@ def blas_threads(n_jobs, xp=np):
     """Limit BLAS to ``n_jobs`` threads around a numpy kernel (torch: no change)."""
     if xp is not np:
         return contextlib.nullcontext()
-    return threadpool_limits(limits=n_jobs, user_api="blas")
+    return _blas_limits(n_jobs)
+
+
+# (len(sys.modules), ThreadpoolController) of the last limit.
+_CONTROLLER = (None, None)
+
+
+def _blas_limits(n):
+    """threadpoolctl's limit of BLAS to ``n`` threads, from a controller kept between calls.
+
+    ``threadpool_limits`` scans the process's libraries on every call: 3.9 ms
+    here, against 0.03 ms for a limit from a kept controller, and a kernel
+    call limits BLAS once or twice. A new BLAS comes only with an import,
+    which grows ``sys.modules``: then the controller is built again.
+    """
+    global _CONTROLLER
+    key, controller = _CONTROLLER
+    if controller is None or key != len(sys.modules):
+        controller = ThreadpoolController()
+        _CONTROLLER = (len(sys.modules), controller)
+    return controller.limit(limits=n, user_api="blas")
 
 
 def compute_dtype(x, dtype, xp):
