@@ -379,6 +379,18 @@ def test_reduced_start_state_matches_the_full_one(K, d, seed):
             np.testing.assert_allclose(gains, want[1], rtol=1e-9, atol=atol)
 
 
+@given(K=st.integers(2, 6), d=st.integers(1, 5), seed=st.integers(0, 2**31 - 1))
+def test_reduced_fisher_sums_k_minus_one_classes_to_the_same_matrix(K, d, seed):
+    # With Σp = 1 the last class's blocks of F follow from the others (S_x1 = 0).
+    rng = np.random.RandomState(seed)
+    H, P = rng.normal(size=(40, d)), softmax(3.0 * rng.normal(size=(40, K)), axis=1)
+    full = _SoftmaxRows(H, P, 0.7, np)
+    reduced = _SoftmaxRows(H, P, 0.7, np, reduced=True)
+    assert reduced.fisher_part(slice(None)).shape[1] == (K - 1) * K // 2
+    F = full.fisher_sum()
+    np.testing.assert_allclose(reduced.fisher_sum(), F, rtol=1e-12, atol=1e-13 * np.abs(F).max())
+
+
 @given(data=st.data())
 def test_unnormalised_probabilities_keep_all_k_columns(data):
     # Rows of P that do not sum to one: the Fisher factor has rank K, and the

@@ -224,7 +224,9 @@ def select_bait(cluster, strategy, batch_size):
     _dense_only(K, d, _low_rank_capacity(K, n_lab, n_steps, batch_size))
     progress = Progress(strategy.verbose, 2 * n_steps - batch_size, "BAIT")
     with Workers(effective_n_jobs(strategy.n_jobs, "all"), np) as workers:
-        pool = _Pool(shards, probe, n, H_lab.dtype)
+        # F's partial sums over the class pairs the partitions' rows sum (reduced: K − 1).
+        unpack = _rows(probe.H, None if regression else np.full((1, K), 1.0 / K), 1.0, reduced)
+        pool = _Pool(shards, unpack, n, H_lab.dtype)
         metric = _dense_metric(pool, lab, batch_size, lam, strategy.fisher, workers)
         best = shards.call_all("start", *metric.initial_matrices(workers))
         picks, hs, ps = [], [], []

@@ -385,36 +385,48 @@ class _SoftmaxRows(_Rows):
         """Pair-product sums ``Σ_x h_j h_k S_x[a, b]`` of the rows in ``sl``.
 
         Block (a, b) entry (j, k) of ``Σ_x S_x ⊗ h_x h_xᵀ`` is ``Σ_x S_x[a,b] h_j h_k``:
-        one GEMM per chunk over the pairs ``a <= b`` and ``j <= k`` (a quarter
-        of the products), mirrored by :meth:`fisher_unpack`. Never the
-        reference's per-row Kd×Kd temporaries.
+        one GEMM per chunk over the pairs ``a <= b`` (:attr:`class_pairs`) and
+        ``j <= k`` (a quarter of the products), mirrored by :meth:`fisher_unpack`.
+        Never the reference's per-row Kd×Kd temporaries.
         """
-        _, (ia_, ib_, _) = self.pairs
+        _, (ia_, ib_, _) = self.class_pairs
         # Wide form (K²/2 × m)(m × d²/2): 1.2x faster in OpenBLAS than the tall one.
         pairs = self.pair_rows(sl)
         return (self.weights(sl, ia_, ib_).mT @ pairs.mT).mT
 
     def fisher_unpack(self, T):
-        """The Kd × Kd matrix from the summed pair products of :meth:`fisher_part`."""
+        """The Kd × Kd matrix from the summed pair products of :meth:`fisher_part`.
+
+        Reduced rows summed only the pairs of the first K − 1 classes: as every
+        ``S_x`` has rows summing to zero (``S_x1 = (1 − Σp)p = 0``), the last
+        class's blocks are ``F_aK = −Σ_b F_ab`` and ``F_KK = −Σ_a F_aK``.
+        """
         xp, K, d = self.xp, self.K, self.d
-        (ia, _, ja, _, pos_k, pos_d), _ = self.pairs
-        T = T.mT
+        (_, _, pos_k), _ = self.class_pairs
+        (_, _, ja, _, _, pos_d), _ = self.pairs
+        k = pos_k.shape[0]
         grid = pos_k[:, None, :, None] * ja.size + pos_d[None, :, None, :]
-        F = xp.take(xp.reshape(T, (-1,)), _index(grid, xp, self.H))
-        return xp.reshape(F, (K * d, K * d))
+        F = xp.reshape(xp.take(xp.reshape(T.mT, (-1,)), _index(grid, xp, self.H)), (k, d, k, d))
+        if k == K:
+            return xp.reshape(F, (K * d, K * d))
+        col = -xp.sum(F, axis=2)  # (a, j, l): F_aK[j, l]
+        full = xp.empty((K, d, K, d), dtype=F.dtype, **_device_kw(F))
+        full[:k, :, :k, :] = F
+        full[:k, :, k, :] = col
+        full[k, :, :k, :] = xp.permute_dims(col, (2, 0, 1))
+        full[k, :, k, :] = -xp.sum(col, axis=0)
+        return xp.reshape(full, (K * d, K * d))
 
     @functools.cached_property
     def class_pairs(self):
-        """Host ``(ia, ib)`` and device ``unpack`` of the class pairs :meth:`hat_quad` computes.
+        """The class pairs ``a <= b`` of ``F``'s sums and of :meth:`hat_quad`'s quadratic forms.
 
-        All ``a <= b`` of the K classes; with :attr:`reduced` rows, of the first
-        K − 1 (see :meth:`quad_prepare`).
+        Host ``(ia, ib, pos)`` and device ``(ia, ib, unpack)`` (``pos`` and
+        ``unpack``: the (k, k) lookup of a pair's position). All K classes;
+        with :attr:`reduced` rows, the first K − 1 (see :meth:`quad_prepare`).
         """
-        if not self.reduced:
-            (ia, ib, *_), (_, _, unpack) = self.pairs
-            return ia, ib, unpack
-        ia, ib, pos = _pair_positions(self.K - 1)
-        return ia, ib, _index(pos, self.xp, self.H)
+        ia, ib, pos = _pair_positions(self.rank)
+        return (ia, ib, pos), tuple(_index(a, self.xp, self.H) for a in (ia, ib, pos))
 
     def quad_prepare(self, mats):
         """Pack symmetric Kd×Kd matrices for :meth:`hat_quad` (once per call of BAIT).
@@ -426,7 +438,7 @@ class _SoftmaxRows(_Rows):
         same and the GEMM needs the pairs of K − 1 classes (45 of 55 at K = 10).
         """
         xp, K, d = self.xp, self.K, self.d
-        ia, ib, _ = self.class_pairs
+        (ia, ib, _), _ = self.class_pairs
         ja, jb = self.pairs[0][2:4]
         blocks = [_class_blocks(A, ia, ib, K, d, xp, shift=self.reduced) for A in mats]
         return xp.concat([_pack_blocks(X, ja, jb, xp) for X in blocks], axis=1)
@@ -438,7 +450,7 @@ class _SoftmaxRows(_Rows):
         packed blocks: half the multiplications of ``(I ⊗ h)ᵀ A (I ⊗ h)``.
         """
         xp = self.xp
-        ia, _, unpack = self.class_pairs
+        (ia, _, _), (_, _, unpack) = self.class_pairs
         # Reduced: (K − 1) × (K − 1); the last class's row and column are zero.
         k = self.rank
         # Wide form, rows last: 1.5x faster in OpenBLAS than (m × d²/2)(d²/2 × ·).
