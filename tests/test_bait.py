@@ -18,12 +18,15 @@ from sklearn.preprocessing import StandardScaler
 
 from skactive.kernels._bait import (
     _bait_select,
+    _class_basis,
+    _dense_metric,
     _DenseMetric,
     _half_bounds,
     _LinearRows,
     _SoftmaxRows,
     _spd_inverse,
     _state_trace_solve,
+    _step_directions,
     bait_select,
     compute_probabilities,
     sums_to_one,
@@ -389,6 +392,49 @@ def test_reduced_fisher_sums_k_minus_one_classes_to_the_same_matrix(K, d, seed):
     assert reduced.fisher_part(slice(None)).shape[1] == (K - 1) * K // 2
     F = full.fisher_sum()
     np.testing.assert_allclose(reduced.fisher_sum(), F, rtol=1e-12, atol=1e-13 * np.abs(F).max())
+
+
+@given(
+    K=st.integers(2, 5),
+    d=st.integers(1, 4),
+    n_lab=st.integers(0, 4),
+    seed=st.integers(0, 2**31 - 1),
+    identity=st.booleans(),
+)
+def test_class_basis_metric_takes_the_same_steps(K, d, n_lab, seed, identity):
+    # In the (K − 1)d coordinates of the class basis, the dense metric gives
+    # every row the same start state and every step the same directions.
+    rng = np.random.RandomState(seed)
+    H, P = rng.normal(size=(15, d)), softmax(2.0 * rng.normal(size=(15, K)), axis=1)
+    pool = _SoftmaxRows(H, P, 0.7, np, reduced=True)
+    H_lab, P_lab = rng.normal(size=(n_lab, d)), softmax(rng.normal(size=(n_lab, K)), axis=1)
+    lab = _SoftmaxRows(H_lab, P_lab, 1.0, np) if n_lab else None
+    fisher = "identity" if identity else "pool"
+    in_basis = _dense_metric(pool, lab, 3, 0.5, fisher, None)
+    assert in_basis.D == (K - 1) * d
+    B = in_basis.basis
+    np.testing.assert_allclose(B.T @ B, np.eye(K - 1), atol=1e-14)
+    np.testing.assert_allclose(B.sum(axis=0), 0.0, atol=1e-14)
+    with mock.patch("skactive.kernels._bait._class_basis", return_value=None):
+        plain = _dense_metric(pool, lab, 3, 0.5, fisher, None)
+    assert plain.D == K * d
+    states = [pool.initial_state(*m.initial_matrices(None)) for m in (in_basis, plain)]
+    scale = np.abs(states[1]).max()
+    np.testing.assert_allclose(states[0], states[1], rtol=1e-9, atol=1e-12 * scale)
+    for i, sign in [(0, 1.0), (4, 1.0), (9, 1.0), (4, -1.0)]:
+        got, want = (_step_directions(m, pool, i, sign, None) for m in (in_basis, plain))
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12 * np.abs(want).max())
+
+
+def test_class_basis_needs_every_factor_in_it():
+    rng = np.random.RandomState(0)
+    H, P = rng.normal(size=(6, 2)), softmax(rng.normal(size=(6, 3)), axis=1)
+    pool = _SoftmaxRows(H, P, 1.0, np, reduced=True)
+    assert _class_basis(pool, None).shape == (3, 2)
+    assert _class_basis(_SoftmaxRows(H, P, 1.0, np), None) is None  # not reduced
+    lab = _SoftmaxRows(H, 0.5 * P, 1.0, np)  # labelled probabilities not summing to one
+    assert _class_basis(pool, lab) is None
+    assert _dense_metric(pool, lab, 2, 1.0, "pool", None).D == 6
 
 
 @given(data=st.data())

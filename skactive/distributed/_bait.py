@@ -176,7 +176,7 @@ class _Pool:
 
     def __init__(self, shards, probe, n, dtype):
         self.shards, self.probe, self.n, self.xp = shards, probe, n, np
-        self.K, self.d = probe.K, probe.d
+        self.K, self.d, self.reduced = probe.K, probe.d, probe.reduced
         self.H = np.empty((0, self.d), dtype=dtype)  # dtype and device of eye()
 
     def fisher_sum(self, workers=None):
