@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from skactive.kernels import _compiled
-from skactive.kernels._bait import _matvec, _pair_products
+from skactive.kernels._bait import _matvec, _mirror_upper, _pair_products
 from skactive.kernels._parallel import Workers
 
 loops = _compiled.row_loops()
@@ -67,3 +67,24 @@ def test_pair_products_are_the_numpy_ones(pair):
     out = np.full((d * (d + 1) // 2, H.shape[0]), np.nan, dtype=H.dtype)
     assert _pair_products(H, np, out) is out
     np.testing.assert_array_equal(out, want)
+
+
+@given(D=st.integers(1, 100), seed=st.integers(0, 2**31 - 1), data=st.data())
+def test_mirror_upper_copies_the_rows_asked_and_nothing_else(D, seed, data):
+    A = np.random.RandomState(seed).normal(size=(D, D))
+    lo = data.draw(st.integers(0, D))
+    hi = data.draw(st.integers(lo, D))
+    want = A.copy()
+    for i in range(lo, hi):
+        want[i + 1 :, i] = A[i, i + 1 :]
+    loops.mirror_upper(A, lo, hi)
+    np.testing.assert_array_equal(A, want)
+
+
+@pytest.mark.parametrize("workers", [None, 2])
+def test_mirror_upper_makes_a_stack_symmetric(workers):
+    A = np.random.RandomState(0).normal(size=(2, 300, 300))
+    want = np.triu(A) + np.swapaxes(np.triu(A, 1), 1, 2)
+    with Workers(workers or 1, np) as pool:
+        _mirror_upper(A, pool if workers else None, np)
+    np.testing.assert_array_equal(A, want)

@@ -743,7 +743,12 @@ class _DenseMetric:
         return _class_map(Wt, self.basis, xp), _class_map(Zhat, self.basis, xp)
 
     def fold(self, workers):
-        """``D ← D − Q diag(σ) Qᵀ``, ``N_D ← N_D + QPᵀ + PQᵀ``, in row blocks on the threads."""
+        """``D ← D − Q diag(σ) Qᵀ``, ``N_D ← N_D + QPᵀ + PQᵀ``, in row blocks on the threads.
+
+        GEMMs on one BLAS thread each: ``syrk``/``syr2k`` on two BLAS threads
+        took 1.7 ms against 5-6 ms for these blocks (D = 576), but OpenBLAS's
+        threads then spin, and the whole selection ran 6-15 % slower.
+        """
         m = self.m
         if not m:
             return
@@ -753,7 +758,7 @@ class _DenseMetric:
         right = xp.concat([Q, P, Q], axis=1).mT  # (3m, D)
 
         # Both terms are symmetric: each row block adds its part from the
-        # diagonal on (half the flops), then copies it below the diagonal.
+        # diagonal on (half the flops).
         def upper(rs):
             DN[0, rs, rs.start :] += left[rs, :m] @ right[:m, rs.start :]
             DN[1, rs, rs.start :] += left[rs, m:] @ right[m:, rs.start :]
@@ -1342,26 +1347,24 @@ def _spd_inverse(A, workers, xp):
         Ainv = np.linalg.inv(A)
         return 0.5 * (Ainv + Ainv.T)
     Ainv = np.ascontiguousarray(c.T)  # a view when LAPACK's array is column-major
-    _mirror_upper(Ainv[None], workers, np, diagonal=True)
+    _mirror_upper(Ainv[None], workers, np)
     return Ainv
 
 
-def _mirror_upper(A, workers, xp, diagonal=False):
+def _mirror_upper(A, workers, xp):
     """Copy the upper triangle of each (D, D) matrix of a stack ``A`` onto its lower one, in place.
 
-    In row blocks on the workers: a block's strip below the diagonal is a
-    transposed copy of its strip to the right (``np.triu(A) + np.triu(A, 1).T``
-    took 19 ms at D = 1280, this 2 ms). ``diagonal``: the diagonal blocks
-    hold only their upper triangle too (else they are taken as complete).
+    Compiled tiled copies in row blocks on the workers (numpy), else
+    ``triu(A) + triu(A, 1)ᵀ``. ``np.triu(A) + np.triu(A, 1).T`` took 19 ms at
+    D = 1280 on numpy, the tiles ~1 ms.
     """
-
-    def mirror(rs):
-        A[:, rs.stop :, rs] = xp.permute_dims(A[:, rs, rs.stop :], (0, 2, 1))
-        if diagonal:
-            block = A[:, rs, rs]
-            A[:, rs, rs] = xp.triu(block) + xp.permute_dims(xp.triu(block, k=1), (0, 2, 1))
-
-    Workers.run(workers, mirror, list(_chunks(A.shape[-1], 8 * A.shape[-1], 128)))
+    loops = _compiled.row_loops() if isinstance(A, np.ndarray) else None
+    if loops is None or not A.flags.c_contiguous:
+        A[...] = xp.triu(A) + xp.permute_dims(xp.triu(A, k=1), (0, 2, 1))
+        return
+    D = A.shape[-1]
+    items = [(a, s) for a in range(A.shape[0]) for s in range(0, D, 128)]
+    Workers.run(workers, lambda it: loops.mirror_upper(A[it[0]], it[1], min(it[1] + 128, D)), items)
 
 
 def _low_rank_metric(pool, lab, n_select, lam, fisher, capacity, unscaled):
