@@ -175,8 +175,10 @@ def busy_process(on):
 def _kernel_cases(quick):
     """(name, size label, default threads, fn(threads, dtype) -> picks) for each kernel.
 
-    The default is the strategy's ``n_jobs=None``: a number, or (BADGE) a callable
-    that decides it in the current condition, as the strategy does per query.
+    The default is the strategy's ``n_jobs=None``: a number, (BADGE) a callable
+    that decides it in the current condition, as the strategy does per query, or
+    (BAIT) ``"default"``, which ``fn`` runs as the strategy does (every CPU, fewer
+    if the first greedy steps get fewer: ``CpuShare``).
     """
     rs = np.random.RandomState(0)
     sizes = {
@@ -211,8 +213,12 @@ def _kernel_cases(quick):
         prob = bench_bait.make_problem(nb, Kb, db, Lb)
 
         def bait(threads, dtype=np.float64):
+            # "default": the strategy's n_jobs=None, every CPU with the CpuShare fallback.
             Hb, Pb, Hbl, Pbl = (a.astype(dtype) for a in prob)
-            return _bait_select(Hb, Pb, Bb, Hbl, Pbl, 1.0, 2, "pool", np, n_jobs=threads)
+            adapt = threads == "default"
+            n_jobs = effective_n_jobs(None, "all") if adapt else threads
+            return _bait_select(Hb, Pb, Bb, Hbl, Pbl, 1.0, 2, "pool", np, n_jobs=n_jobs,
+                                adapt_threads=adapt)  # fmt: skip
 
         return bait
 
@@ -223,8 +229,9 @@ def _kernel_cases(quick):
     return [
         ("BADGE", "n={} K={} d={} B={}".format(*sizes["badge"]), badge_default, badge),
         ("CoreSet", "n={} d={} B={} L={}".format(*sizes["coreset"]), 1, coreset),
-        ("BAIT", "n={} K={} d={} B={} L={}".format(*sizes["bait"]), 2, bait_case(sizes["bait"])),
-        ("BAIT", "n={} K={} d={} B={} L={}".format(*sizes["bait-3k"]), 2,
+        ("BAIT", "n={} K={} d={} B={} L={}".format(*sizes["bait"]), "default",
+         bait_case(sizes["bait"])),
+        ("BAIT", "n={} K={} d={} B={} L={}".format(*sizes["bait-3k"]), "default",
          bait_case(sizes["bait-3k"])),
     ]  # fmt: skip
 
@@ -239,7 +246,7 @@ def bench_threads(quick=False, repeats=3, kernels=None):
     """Each kernel at 1 and 2 threads (BADGE/CoreSet also OpenBLAS's default), idle and busy."""
     rows = []
     for name, size, default, fn in _selected(quick, kernels):
-        settings = [1, 2] + ([None] if name != "BAIT" else [])
+        settings = [1, 2] + (["default"] if name == "BAIT" else [None])
         for busy in (False, True):
             with busy_process(busy):
                 # The default as the strategy decides it, in this condition.
@@ -265,6 +272,7 @@ def bench_float32(quick=False, repeats=3, kernels=None):
     """The float32 compute mode against float64 (default threads): speed and pick changes."""
     rows = []
     for name, size, default, fn in _selected(quick, kernels):
+        default = default() if callable(default) else default
         r64 = measure(lambda fn=fn, t=default: fn(t), repeats=repeats, memory=False)
         r32 = measure(lambda fn=fn, t=default: fn(t, np.float32), repeats=repeats, memory=False)
         p64, p32 = r64["result"], r32["result"]

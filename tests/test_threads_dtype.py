@@ -10,7 +10,14 @@ from sklearn.linear_model import LogisticRegression
 
 from skactive import BADGE, BAIT, CoreSet
 from skactive.kernels import _parallel
-from skactive.kernels._parallel import Progress, Workers, cpu_count, effective_n_jobs, idle_cpus
+from skactive.kernels._parallel import (
+    CpuShare,
+    Progress,
+    Workers,
+    cpu_count,
+    effective_n_jobs,
+    idle_cpus,
+)
 from skactive.utils._validation import InvalidParameterError
 
 STRATEGIES = [BADGE, CoreSet, BAIT]
@@ -168,3 +175,42 @@ def test_workers_run_raises_a_failing_item_and_the_pool_still_works(failing):
         with pytest.raises(ValueError, match=f"item {failing}"):
             Workers.run(workers, work, list(range(20)))
         assert Workers.run(workers, work, [1, 2]) == [1, 2]  # the pool still works
+
+
+@pytest.mark.parametrize(("cpu_per_run", "want"), [(1.9, 2), (1.6, 2), (1.4, 1), (1.0, 1)])
+def test_cpu_share_keeps_the_threads_the_runs_got(cpu_per_run, want, monkeypatch):
+    # Each measured run takes 1 s of wall time and cpu_per_run s of CPU time.
+    clock = {"wall": 0.0, "cpu": 0.0}
+    monkeypatch.setattr(_parallel.time, "perf_counter", lambda: clock["wall"])
+    monkeypatch.setattr(_parallel.time, "process_time", lambda: clock["cpu"])
+
+    def run():
+        clock["wall"] += 1.0
+        clock["cpu"] += cpu_per_run
+        return "done"
+
+    with Workers(2) as workers:
+        share = CpuShare(workers, runs=3, skip=1)
+        for _ in range(3):  # one untimed, two timed
+            assert share.measure(run) == "done"
+        assert workers.n == 2  # undecided before the last measured run
+        share.measure(run)
+        assert workers.n == want
+        assert share.measure(run) == "done" and workers.n == want  # decided once
+        assert Workers.run(workers, lambda i: -i, list(range(9))) == [-i for i in range(9)]
+
+
+def test_bait_default_threads_adapt_and_explicit_ones_do_not(data, monkeypatch):
+    import skactive.strategies._bait as strategy_module
+
+    seen = []
+    real = strategy_module._bait_select
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["adapt_threads"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(strategy_module, "_bait_select", spy)
+    default = _query(BAIT, data)
+    assert _query(BAIT, data, n_jobs=2).tolist() == default.tolist()
+    assert seen == [True, False]

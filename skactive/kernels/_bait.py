@@ -24,7 +24,7 @@ from ..exceptions import NumericalRangeError
 from ..utils._validation import DEVICE, Interval, StrOptions, validate_params
 from . import _compiled
 from ._common import _device_kw, check_n_select, pow2_exponent, pow2_scale, prepare, row_chunks
-from ._parallel import Progress, Workers, blas_threads, compute_dtype
+from ._parallel import CpuShare, Progress, Workers, blas_threads, compute_dtype
 
 # Rows per chunk of the per-step passes: a chunk's K×K state, its slice of H
 # and the temporaries stay in cache (measured fastest at about 2**16 entries
@@ -956,6 +956,7 @@ class _State:
         if self.bounded:
             self.lower, self.upper = xp.empty_like(self.gains), xp.empty_like(self.gains)
         self._scratch = threading.local()
+        self.share = None  # a CpuShare measuring the first passes, if set
         self._set_state(S)
 
     def _set_state(self, S):
@@ -1078,7 +1079,15 @@ class _State:
         if self.loops is not None:
             # The compiled loops read the step's GEMM rows-last: Yrᵀ Hᵀ.
             Yr = np.ascontiguousarray(Yr.T)
-        Workers.run(self.workers, lambda sl: self._update(sl, Yr, score), self.rows.chunks())
+        chunks = self.rows.chunks()
+
+        def run():
+            Workers.run(self.workers, lambda sl: self._update(sl, Yr, score), chunks)
+
+        if self.share is None:
+            run()
+        else:  # the first greedy steps' passes decide the threads (see CpuShare)
+            self.share.measure(run)
 
     def _buffer(self, name, shape):
         """A per-thread numpy work array of at least ``shape`` (None for other backends).
@@ -1475,11 +1484,14 @@ def _bait_select(
     verbose=0,
     low_rank=None,
     reduced=None,
+    adapt_threads=False,
 ):
     """BAIT picks; input assumed valid (see :func:`bait_select`).
 
     ``P=None`` means regression. ``n_jobs`` threads share the chunked passes
-    (numpy); the picks never depend on it. ``low_rank`` forces the form of
+    (numpy); the picks never depend on it. ``adapt_threads``: fewer threads
+    if the first greedy steps' passes get fewer CPUs (:class:`CpuShare`; the
+    strategy's ``n_jobs=None``). ``low_rank`` forces the form of
     ``M⁻¹`` (``None``: :func:`_use_low_rank` decides); ``reduced`` the rank
     K − 1 steps of :class:`_SoftmaxRows` (``None``: :func:`sums_to_one` decides).
     """
@@ -1507,6 +1519,8 @@ def _bait_select(
         else:
             metric = _dense_metric(pool, lab, n_select, lam, fisher, workers)
         state = _State(pool, metric, 1.0, workers)
+        if adapt_threads and workers.n > 1:
+            state.share = CpuShare(workers)
         picks = _forward(state, n_steps, progress)
         picks = _backward(state, picks, n_select, progress)
     progress.close()

@@ -43,10 +43,12 @@ class BAIT(BaseQueryStrategy):
         Threads for the numpy kernel's passes over the pool (each a fixed
         block of rows; BLAS runs single-threaded inside them, so nothing is
         oversubscribed). ``None`` uses every CPU of the process, measured the
-        fastest on an idle machine and within a few percent of one thread
-        when another process keeps a core busy (see ``benchmarks/README.md``);
-        ``-1`` also means all CPUs, ``1`` none besides the caller. The picks
-        do not depend on it. Torch backends use torch's own threads.
+        fastest on an idle machine, and falls back to as many threads as
+        CPUs its first greedy steps actually got (one, when another process
+        keeps the other core of two busy: two threads taking turns on one
+        core only wait on each other; see ``benchmarks/README.md``). ``-1``
+        means all CPUs without that fallback, ``1`` none besides the caller.
+        The picks do not depend on it. Torch backends use torch's own threads.
     dtype : {"float64", "float32"}, default="float64"
         Compute precision. ``"float32"`` is an opt-in speed mode (about twice
         the throughput on CPUs); its picks can differ from float64's where
@@ -168,4 +170,5 @@ class BAIT(BaseQueryStrategy):
         return _bait_select(
             H, P, batch_size, H_lab, P_lab, self.lam, self.oversample, self.fisher, xp,
             n_jobs=effective_n_jobs(self.n_jobs, "all"), verbose=self.verbose,
+            adapt_threads=self.n_jobs is None,
         )  # fmt: skip
