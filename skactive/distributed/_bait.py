@@ -48,6 +48,11 @@ def _rows(H, P, scale, reduced=False):
     return _LinearRows(H, scale, np) if P is None else _SoftmaxRows(H, P, scale, np, reduced)
 
 
+def _probe(K, d, regression, reduced=False):
+    """One stand-in row of the pool's shape: its chunk layouts and ``F``'s unpacking."""
+    return _rows(np.zeros((1, d)), None if regression else np.full((1, K), 1.0 / K), 1.0, reduced)
+
+
 def _overlapping(chunks, stops, lo, hi):
     """The chunks (consecutive slices ending at ``stops``) that share a row with ``[lo, hi)``."""
     first = bisect.bisect_right(stops, lo)
@@ -202,7 +207,7 @@ def select_bait(cluster, strategy, batch_size):
     H_lab, P_lab = compute_dtype(H_lab, dtype, np), compute_probabilities(P_lab, dtype, np)
     regression = P_lab is None
     K, d = (1 if regression else P_lab.shape[1]), H_lab.shape[1]
-    probe = _rows(np.zeros((1, d)), None if regression else np.full((1, K), 1.0 / K), 1.0)
+    probe = _probe(K, d, regression)
     params = {"regression": regression, "dtype": dtype}
     shards = _Shards(
         cluster, "bait", params, extend=lambda n, st, sz: block_layouts(probe, n, st, sz)
@@ -225,8 +230,7 @@ def select_bait(cluster, strategy, batch_size):
     progress = Progress(strategy.verbose, 2 * n_steps - batch_size, "BAIT")
     with Workers(effective_n_jobs(strategy.n_jobs, "all"), np) as workers:
         # F's partial sums over the class pairs the partitions' rows sum (reduced: K − 1).
-        unpack = _rows(probe.H, None if regression else np.full((1, K), 1.0 / K), 1.0, reduced)
-        pool = _Pool(shards, unpack, n, H_lab.dtype)
+        pool = _Pool(shards, _probe(K, d, regression, reduced), n, H_lab.dtype)
         metric = _dense_metric(pool, lab, batch_size, lam, strategy.fisher, workers)
         best = shards.call_all("start", *metric.initial_matrices(workers))
         picks, hs, ps = [], [], []

@@ -696,13 +696,7 @@ class _DenseMetric:
         self.DN = xp.empty((2, D, D), dtype=Minv.dtype, **_device_kw(Minv))
         self.DN[0] = Minv
         FM = Minv if F is None else _matmul(F, Minv, workers)
-
-        # N = M⁻¹(FM⁻¹) is symmetric: its upper triangle, in row blocks, then a mirror.
-        def upper(rs):
-            self.DN[1, rs, rs.start :] = Minv[rs, :] @ FM[:, rs.start :]
-
-        Workers.run(workers, upper, list(_chunks(D, 8 * D, 128)))
-        _mirror_upper(self.DN[1:], workers, xp)
+        _symmetric_products(self.DN[1:], [Minv], [FM], workers, xp, add=False)  # N = M⁻¹(FM⁻¹)
         self.Minv = self.F = None  # F is not needed again: its products live in N
 
     def step(self, rows, i, sign, workers):
@@ -756,15 +750,7 @@ class _DenseMetric:
         Q, P = self.Q[:, :m], self.P[:, :m]
         left = xp.concat([-(Q * self.sig[:m]), Q, P], axis=1)  # (D, 3m)
         right = xp.concat([Q, P, Q], axis=1).mT  # (3m, D)
-
-        # Both terms are symmetric: each row block adds its part from the
-        # diagonal on (half the flops).
-        def upper(rs):
-            DN[0, rs, rs.start :] += left[rs, :m] @ right[:m, rs.start :]
-            DN[1, rs, rs.start :] += left[rs, m:] @ right[m:, rs.start :]
-
-        Workers.run(workers, upper, list(_chunks(self.D, 8 * self.D, 128)))
-        _mirror_upper(DN, workers, xp)
+        _symmetric_products(DN, [left[:, :m], left[:, m:]], [right[:m], right[m:]], workers, xp)
         self.m = 0
 
 
@@ -1360,12 +1346,33 @@ def _spd_inverse(A, workers, xp):
     return Ainv
 
 
+def _symmetric_products(out, lefts, rights, workers, xp, add=True):
+    """``out[t] += lefts[t] @ rights[t]`` (``=`` unless ``add``) for symmetric products.
+
+    Each row block of 128 computes its part from the diagonal on (half the
+    flops), on the workers; then :func:`_mirror_upper` fills the lower
+    triangles. ``out``: a stack of (D, D) matrices.
+    """
+
+    def upper(rs):
+        for t, (left, right) in enumerate(zip(lefts, rights, strict=True)):
+            block = left[rs, :] @ right[:, rs.start :]
+            if add:
+                out[t, rs, rs.start :] += block
+            else:
+                out[t, rs, rs.start :] = block
+
+    D = out.shape[-1]
+    Workers.run(workers, upper, list(_chunks(D, 8 * D, 128)))
+    _mirror_upper(out, workers, xp)
+
+
 def _mirror_upper(A, workers, xp):
     """Copy the upper triangle of each (D, D) matrix of a stack ``A`` onto its lower one, in place.
 
-    Compiled tiled copies in row blocks on the workers (numpy), else
-    ``triu(A) + triu(A, 1)ᵀ``. ``np.triu(A) + np.triu(A, 1).T`` took 19 ms at
-    D = 1280 on numpy, the tiles ~1 ms.
+    Compiled tiled copies in row blocks on the workers (numpy; 19 ms at
+    D = 1280 for ``np.triu(A) + np.triu(A, 1).T``, ~1 ms for the tiles), else
+    that sum.
     """
     loops = _compiled.row_loops() if isinstance(A, np.ndarray) else None
     if loops is None or not A.flags.c_contiguous:

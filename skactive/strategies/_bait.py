@@ -83,13 +83,14 @@ class BAIT(BaseQueryStrategy):
     one). The labelled rows are embedded once, in :meth:`fit`, with the
     model fitted there, so both live in the same space.
 
-    When every row's probabilities sum to one, ``L_x√p = 0``: each ``V_x``
-    has rank K − 1 and a greedy step costs about ``(K − 1)²/K²`` of the
-    full one, with the same picks. Probabilities that sum to one only to
-    float32's round-off (a float32 network's, about 1e-7) are divided by their
-    sum in ``dtype``, so they qualify; ones that already sum to one in
-    ``dtype`` are used bit for bit, and ones that do not sum to one even in
-    float32 as they are, with all K.
+    When every row's probabilities sum to one, each ``V_x`` has rank K − 1
+    (``L_x√p = 0``): the kernel then works with (K − 1)-column factors,
+    (K − 1) × (K − 1) candidate matrices and, if the labelled rows' sum to
+    one too, ``M⁻¹`` in (K − 1)d coordinates, with the same picks.
+    Probabilities that sum to one only to float32's round-off (a float32
+    network's, about 1e-7) are divided by their sum in ``dtype``, so they
+    qualify; ones that already sum to one in ``dtype`` are used bit for bit,
+    and ones that do not sum to one even in float32 as they are, with all K.
 
     For regression with Gaussian noise of covariance Σ over the outputs,
     ``I(x) = h hᵀ ⊗ Σ⁻¹``; with the ridge taken as ``λ I ⊗ Σ⁻¹`` the factor
