@@ -770,9 +770,9 @@ class _DenseMetric:
         QP = self.QP[:, : 2 * m]
         T = xp.reshape(_factor_t(rows, i, L, QP).mT, (m // k, 2, k, k))  # (step, W̃/Ẑ, column, ·)
         sig = xp.reshape(self.sig[:m], (m // k, 1, k, 1))
-        coef_w = xp.concat([-sig * T[:, :1], xp.zeros_like(T[:, :1])], axis=1)
-        coef_n = xp.flip(T, axis=1)
-        return QP @ xp.concat([xp.reshape(coef_w, (2 * m, k)), xp.reshape(coef_n, (2 * m, k))], axis=1)
+        coef_w = xp.reshape(xp.concat([-sig * T[:, :1], xp.zeros_like(T[:, :1])], axis=1), (-1, k))
+        coef_n = xp.reshape(xp.flip(T, axis=1), (-1, k))
+        return QP @ xp.concat([coef_w, coef_n], axis=1)
 
     def fold(self, workers):
         """``D ← D − Q diag(σ) Qᵀ``, ``N_D ← N_D + QPᵀ + PQᵀ``, in row blocks on the threads.
