@@ -18,6 +18,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skactive.kernels._bait import (
     _bait_select,
+    _cholesky_inverse_factor,
     _class_basis,
     _dense_metric,
     _DenseMetric,
@@ -295,25 +296,29 @@ def test_folding_the_dense_metric_changes_no_pick(task, fold_columns, data):
 def test_dense_metric_tracks_minv_and_n(K, d, seed, fold_columns, identity, reduced):
     # After adding rows and removing some of them again, the metric's M⁻¹ and
     # N = M⁻¹FM⁻¹ (folded or with terms pending) are the dense ones, whether
-    # a step adds K Woodbury columns or K − 1 (reduced).
+    # a step adds K Woodbury columns or K − 1 (reduced), or the steps mix
+    # both widths (the same Fisher: a width change folds the pending steps).
     rng = np.random.RandomState(seed)
     H = rng.normal(size=(12, d))
     if K == 1:
         rows = _LinearRows(H, 0.7, np)
+        widths = [rows]
     else:
         P = softmax(2.0 * rng.normal(size=(12, K)), axis=1)
         rows = _SoftmaxRows(H, P, 0.7, np, reduced=reduced)
+        widths = [rows, _SoftmaxRows(H, P, 0.7, np, reduced=not reduced)]
     D = K * d
     A = rng.normal(size=(D, D))
     M = np.eye(D) + A @ A.T / D
     B = rng.normal(size=(D, 3 * D))
     F = None if identity else B @ B.T / (3 * D)
     metric = _DenseMetric(np.linalg.inv(M), F, np)
+    metric.fold_columns = fold_columns
     metric.initial_matrices(None)
     added = rng.permutation(12)[: rng.randint(1, 13)].tolist()
     removed = added[: rng.randint(0, len(added) + 1)]
     for i, sign in [(i, 1.0) for i in added] + [(i, -1.0) for i in removed]:
-        metric.step(rows, i, sign, None)
+        metric.step(widths[rng.randint(len(widths))], i, sign, None)
         V = rows.dense_factors([i])
         M = M + sign * V @ V.T
     Minv = np.linalg.inv(M)
@@ -424,6 +429,23 @@ def test_class_basis_metric_takes_the_same_steps(K, d, n_lab, seed, identity):
     for i, sign in [(0, 1.0), (4, 1.0), (9, 1.0), (4, -1.0)]:
         got, want = (_step_directions(m, pool, i, sign, None) for m in (in_basis, plain))
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cholesky_inverse_factor_is_an_upper_inverse_factor(dtype):
+    # C = L⁻ᵀ: upper triangular with Cᵀ S C = I, as numpy's cholesky and inv give it.
+    rng = np.random.RandomState(0)
+    A = rng.normal(size=(9, 9))
+    S = (np.eye(9) + A @ A.T).astype(dtype)
+    C = _cholesky_inverse_factor(S, np)
+    assert C.dtype == dtype
+    np.testing.assert_array_equal(C, np.triu(C))
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(C.T @ S @ C, np.eye(9), atol=tol)
+    want = np.linalg.inv(np.linalg.cholesky(S)).T
+    np.testing.assert_allclose(C, want, rtol=10 * tol, atol=tol)
+    with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
+        _cholesky_inverse_factor(-S, np)
 
 
 def test_class_basis_needs_every_factor_in_it():
