@@ -11,8 +11,8 @@ When scikit-activeml is installed, its Badge and CoreSet run on the same pools (
 Issue 13 adds two sections. ``threads``: every kernel at 1 and 2 threads (and, for the
 BLAS-bound BADGE and CoreSet, OpenBLAS's own default), on the machine as it is and with
 one other busy process started by this script, each time relative to the best setting
-in that condition. ``float32``: the opt-in float32 compute mode against float64, speed
-and how many picks differ.
+in that condition. ``float32``: the opt-in float32 compute mode against float64 in
+alternating runs (the speed-up is the median of their ratios), and how many picks differ.
 
 Usage::
 
@@ -22,6 +22,7 @@ Usage::
 import argparse
 import contextlib
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -269,19 +270,34 @@ def bench_threads(quick=False, repeats=3, kernels=None):
 
 
 def bench_float32(quick=False, repeats=3, kernels=None):
-    """The float32 compute mode against float64 (default threads): speed and pick changes."""
+    """The float32 compute mode against float64 (default threads): speed and pick changes.
+
+    The two dtypes run in alternation (float64 first in even rounds), so that a
+    drift of the shared machine's speed falls on both; the speed-up is the
+    median of the rounds' ratios.
+    """
     rows = []
     for name, size, default, fn in _selected(quick, kernels):
         default = default() if callable(default) else default
-        r64 = measure(lambda fn=fn, t=default: fn(t), repeats=repeats, memory=False)
-        r32 = measure(lambda fn=fn, t=default: fn(t, np.float32), repeats=repeats, memory=False)
-        p64, p32 = r64["result"], r32["result"]
+        runs = {np.float64: lambda fn=fn, t=default: fn(t),
+                np.float32: lambda fn=fn, t=default: fn(t, np.float32)}  # fmt: skip
+        for run in runs.values():
+            run()  # warm-up: compilation and first-touch buffers
+        times, picks = {dt: [] for dt in runs}, {}
+        for r in range(repeats):
+            for dt in list(runs)[:: 1 if r % 2 == 0 else -1]:
+                t0 = time.perf_counter()
+                picks[dt] = runs[dt]()
+                times[dt].append(time.perf_counter() - t0)
+        p64, p32 = picks[np.float64], picks[np.float32]
         differ = len(set(p64) - set(p32))
         order = sum(a != b for a, b in zip(p64, p32, strict=True))
+        ratios = [a / b for a, b in zip(times[np.float64], times[np.float32], strict=True)]
         rows.append({
             "kernel": name, "size": size,
-            "float64_s": r64["median_s"], "float32_s": r32["median_s"],
-            "speedup": r64["median_s"] / r32["median_s"],
+            "float64_s": statistics.median(times[np.float64]),
+            "float32_s": statistics.median(times[np.float32]),
+            "speedup": statistics.median(ratios),
             "picks_differ": f"{differ}/{len(p64)} rows ({order} positions)",
         })  # fmt: skip
     return rows
