@@ -282,8 +282,7 @@ class _SoftmaxRows(_Rows):
         self.weight = scale * self.sqrt_p
         self.K = K = P.shape[1]
         if self.reduced:
-            # B_x = I − β v vᵀ on its first K − 1 columns, v = √p + e_K, β = 2 / vᵀv
-            # (vᵀv >= 2: no cancellation).
+            # β = 2 / vᵀv of B_x's reflection (_complement_basis), v = √p + e_K.
             top = self.sqrt_p[:, K - 1] + 1.0
             self.beta = 2.0 / (xp.sum(self.P[:, : K - 1], axis=1) + top * top)
         nd2 = self.d * (self.d + 1) // 2
@@ -350,12 +349,9 @@ class _SoftmaxRows(_Rows):
         """``scale · L_i`` (K × rank)."""
         xp, K = self.xp, self.K
         p, sqrt_p = self.P[i, :], self.sqrt_p[i, :]
-        eye = _eye(K, p, xp)
         if not self.reduced:
-            return self.scale * (eye - p[:, None]) * sqrt_p[None, :]
-        v = sqrt_p + eye[K - 1, :]
-        basis = eye[:, : K - 1] - self.beta[i] * (v[:, None] * v[None, : K - 1])
-        return self.scale * sqrt_p[:, None] * basis
+            return self.scale * (_eye(K, p, xp) - p[:, None]) * sqrt_p[None, :]
+        return self.scale * sqrt_p[:, None] * _complement_basis(sqrt_p, xp, self.beta[i])
 
     def weights(self, sl, ia, ib):
         """Entries ``(a, b)``, ``a <= b``, of ``S_x = L_x L_xᵀ`` for the rows in ``sl``."""
@@ -1045,10 +1041,6 @@ class _State:
         the upper bounds alone.
         """
         xp = self.xp
-        if not self.bounded and xp is np:  # no device reads to batch: argmax at once
-            gains = np.where(taken, -np.inf, self.gains)
-            i = int(np.argmax(gains))
-            return _finite_pick(i, float(gains[i]))
         if not self.bounded:
             i, value, _ = self._pick(None, xp.where(taken, -xp.inf, self.gains))
             return _finite_pick(i, value)
@@ -1081,8 +1073,9 @@ class _State:
     def _pick(self, idx, gains, flag=None):
         """``(row, gain, flag)`` for the first largest of ``gains`` (row ``idx[j]``, or ``j``).
 
-        One host read for all three (``flag`` is a device boolean, or None);
-        no candidate gives a NaN gain.
+        One host read for all three on a device (``flag`` is a device boolean,
+        or None); numpy reads them directly (stacking them cost more than the
+        argmax). No candidate gives a NaN gain.
         """
         xp = self.xp
         if gains.shape[0] == 0:
@@ -1090,6 +1083,8 @@ class _State:
             gains = xp.full((1,), xp.nan, dtype=self.S.dtype, **_device_kw(self.S))
         j = xp.argmax(gains)
         row = j if idx is None else idx[j]
+        if xp is np:
+            return int(row), float(gains[j]), None if flag is None else bool(flag)
         extra = [] if flag is None else [xp.astype(flag, xp.float64)]
         read = _to_host(
             xp.stack([xp.astype(row, xp.float64), xp.astype(gains[j], xp.float64), *extra])
@@ -1355,9 +1350,23 @@ def _class_basis(pool, lab):
     if not pool.reduced or (lab is not None and lab.n and not sums_to_one(lab.P, lab.xp)):
         return None
     xp, K = pool.xp, pool.K
-    eye = _eye(K, pool.H, xp)
-    v = xp.full((K,), 1.0 / math.sqrt(K), dtype=pool.H.dtype, **_device_kw(pool.H)) + eye[K - 1]
-    return (eye - (2.0 / xp.sum(v * v)) * (v[:, None] * v[None, :]))[:, : K - 1]
+    u = xp.full((K,), 1.0 / math.sqrt(K), dtype=pool.H.dtype, **_device_kw(pool.H))
+    return _complement_basis(u, xp)
+
+
+def _complement_basis(u, xp, beta=None):
+    """An orthonormal basis (K × (K − 1)) of a unit vector ``u``'s complement.
+
+    The first K − 1 columns of the Householder reflection ``I − βvvᵀ``,
+    ``v = u + e_K``, which takes ``e_K`` to ``−u``; ``β = 2 / vᵀv`` unless
+    given (``vᵀv = 2 + 2u_K >= 2``: no cancellation).
+    """
+    K = u.shape[0]
+    eye = _eye(K, u, xp)
+    v = u + eye[K - 1, :]
+    if beta is None:
+        beta = 2.0 / xp.sum(v * v)
+    return eye[:, : K - 1] - beta * (v[:, None] * v[None, : K - 1])
 
 
 def _class_congruence(A, B, d, xp):
